@@ -1,0 +1,4 @@
+#pragma once
+namespace isol8 {
+const char* version();
+}

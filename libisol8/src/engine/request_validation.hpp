@@ -1,0 +1,36 @@
+// Checks of a request and its limits before anything touches Docker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "isol8/options.hpp"
+#include "isol8/types.hpp"
+
+namespace isol8::detail {
+
+// "512m", "1g", "256k", "1024", "512mb", "1.5g" (case-insensitive, units are powers of 1024,
+// an optional trailing b). Throws Error(invalid_request):
+//   Invalid memory limit format: "<v>". Use e.g. "512m", "1g".
+std::int64_t parseMemoryLimit(std::string_view text);
+
+// Same grammar for tmpfs sizes; the message names the option:
+//   Invalid <what> format: "<v>". Use e.g. "512m", "1g".
+std::int64_t parseSize(std::string_view text, std::string_view what);
+
+// Resolves `workdir` against `root` like path.posix.resolve (".." folded, relative to root).
+// Empty means root. Throws Error(invalid_request): Working directory must be inside /sandbox
+std::string resolveWorkdir(std::string_view workdir, std::string_view root = "/sandbox");
+
+// Exactly one of code / cmd (whitespace-only counts as absent), else Error(invalid_request):
+//   ExecutionRequest.code, ExecutionRequest.codeUrl, and ExecutionRequest.cmd are mutually exclusive — provide exactly one.
+//   ExecutionRequest must include exactly one of: code, codeUrl, or cmd.
+// Also checks the runtime name, timeoutMs > 0, env names (non-empty, no '=' or NUL).
+void validateRequest(const ExecutionRequest& request);
+
+// Checks engine options (memory, sizes, cpu > 0, pids >= 0, maxOutputSize > 0, timeoutMs > 0,
+// network filtered → Error(not_supported)).
+void validateOptions(const EngineOptions& options);
+
+}  // namespace isol8::detail

@@ -1,0 +1,32 @@
+// The runtimes isol8 knows: image, file extensions, and the command that runs code.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace isol8::detail {
+
+struct Runtime {
+  std::string name;                     // "python"
+  std::string image;                    // "isol8:python"
+  std::string extension;                // default script extension, ".py"
+  std::vector<std::string> aliases;     // further extensions that select it, {".js", ".cjs"}
+  bool runsInline = true;               // false: code must be written to a file first (deno)
+
+  // argv that runs `code` passed on the command line (only when runsInline).
+  std::vector<std::string> inlineCommand(const std::string& code) const;
+  // argv that runs the script at `path`.
+  std::vector<std::string> fileCommand(const std::string& path) const;
+};
+
+// Throws Error(invalid_request): Unknown runtime: "<name>". Available: python, node, bun, bash, deno
+const Runtime& runtimeByName(std::string_view name);
+// The runtime selected by a file name's extension (text from the last '.'), or nullptr.
+const Runtime* detectRuntime(std::string_view filename);
+// "python", "node", "bun", "bash", "deno" (registry order).
+std::vector<std::string> runtimeNames();
+// The extension of a file name as the CLI uses it: text from the last '.', "" when none.
+std::string fileExtensionOf(std::string_view filename);
+
+}  // namespace isol8::detail

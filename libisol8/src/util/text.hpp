@@ -1,0 +1,19 @@
+// Small text helpers shared by the engine and the apps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace isol8::detail {
+
+std::string shellQuote(std::string_view s);     // 'it'\''s' form, safe for sh -c
+std::string newUuidV4();                        // random, lower-case hex with dashes
+std::string isoTimestampNow();                  // 2026-11-21T22:35:50.123Z
+std::string sha256Hex(std::string_view data);   // lower-case hex
+std::string trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+std::string urlEncode(std::string_view s);      // percent-encodes all but unreserved chars
+
+}  // namespace isol8::detail
