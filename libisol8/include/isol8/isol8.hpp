@@ -6,4 +6,5 @@
 #include "isol8/image_builder.hpp"
 #include "isol8/options.hpp"
 #include "isol8/types.hpp"
+#include "isol8/runtime_registry.hpp"
 #include "isol8/version.hpp"

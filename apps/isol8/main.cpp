@@ -1,0 +1,78 @@
+// isol8: global options, then one command per file (run.cpp, setup.cpp, ...).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "isol8/version.hpp"
+#include "output.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kHelp = R"(Usage: isol8 [options] [command]
+
+Secure code execution engine
+
+Options:
+  -V, --version     output the version number
+  --debug           print diagnostic [DEBUG] lines on stderr
+  -h, --help        display help for command
+
+Commands:
+  run [file]        run code in a hardened container (-e code, a file, --cmd, or stdin)
+  setup [--force]   build the runtime images isol8:python, :node, :bun, :deno, :bash
+  help              display this help
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  isol8::cli::GlobalOptions global;
+  // Global options come before the command name.
+  std::size_t i = 0;
+  for (; i < args.size() && args[i].starts_with('-'); ++i) {
+    const auto& a = args[i];
+    if (a == "-V" || a == "--version") {
+      fmt::print("{}\n", isol8::version());
+      return 0;
+    }
+    if (a == "-h" || a == "--help") {
+      fmt::print("{}", kHelp);
+      return 0;
+    }
+    if (a == "--debug") {
+      global.debug = true;
+      continue;
+    }
+    fmt::print(stderr, "error: unknown option '{}'\n", a);
+    return 1;
+  }
+  if (i == args.size()) {
+    fmt::print("{}", kHelp);
+    return 0;
+  }
+  const std::string command = args[i];
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  try {
+    if (command == "run") return isol8::cli::runCommand(rest, global);
+    if (command == "setup") return isol8::cli::setupCommand(rest, global);
+    if (command == "help") {
+      fmt::print("{}", kHelp);
+      return 0;
+    }
+  } catch (const po::unknown_option& e) {
+    fmt::print(stderr, "error: unknown option '{}'\n", e.get_option_name());
+    return 1;
+  } catch (const po::error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  fmt::print(stderr, "error: unknown command '{}'\n", command);
+  return 1;
+}

@@ -1,0 +1,194 @@
+// isol8 run: resolve the input (--cmd, -e, file, stdin) and the options, run it through
+// DockerIsol8, stream or print the output, exit with the program's exit code.
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "isol8/docker_isol8.hpp"
+#include "isol8/error.hpp"
+#include "isol8/runtime_registry.hpp"
+#include "output.hpp"
+
+namespace isol8::cli {
+
+namespace po = boost::program_options;
+namespace asio = boost::asio;
+
+namespace {
+
+struct RunInput {
+  ExecutionRequest request;
+  EngineOptions options;
+  bool stream = true;
+};
+
+std::string extensionOf(const std::string& file) {
+  auto name = std::filesystem::path(file).filename().string();
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? std::string() : name.substr(dot);
+}
+
+// Throws Error(invalid_request) with the message a user sees after [ERR].
+RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
+  po::options_description desc("isol8 run");
+  // clang-format off
+  desc.add_options()
+    ("eval,e", po::value<std::string>(), "inline code")
+    ("cmd", po::value<std::string>(), "shell command (bash -c)")
+    ("runtime,r", po::value<std::string>(), "python, node, bun, deno, bash")
+    ("net", po::value<std::string>(), "network mode: none, host, filtered")
+    ("timeout", po::value<long long>(), "timeout in ms")
+    ("memory", po::value<std::string>(), "memory limit, e.g. 512m")
+    ("cpu", po::value<double>(), "CPU limit (cores)")
+    ("pids-limit", po::value<long long>(), "max processes")
+    ("image", po::value<std::string>(), "image to use instead of isol8:<runtime>")
+    ("sandbox-size", po::value<std::string>(), "size of the /sandbox tmpfs")
+    ("tmp-size", po::value<std::string>(), "size of the /tmp tmpfs")
+    ("stdin", po::value<std::string>(), "data for the program's stdin")
+    ("workdir", po::value<std::string>(), "working directory inside /sandbox")
+    ("max-output", po::value<long long>(), "output cap per stream in bytes")
+    ("persist", po::bool_switch(), "keep the container after the run")
+    ("no-stream", po::bool_switch(), "print the output when the run ends")
+    ("debug", po::bool_switch(), "print [DEBUG] lines")
+    ("file", po::value<std::string>(), "script file");
+  // clang-format on
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+  po::notify(vm);
+
+  RunInput in;
+  auto& req = in.request;
+  auto& opt = in.options;
+  if (vm["debug"].as<bool>()) debug = true;
+  opt.debug = debug;
+  in.stream = !vm["no-stream"].as<bool>();
+  opt.persist = vm["persist"].as<bool>();
+
+  const bool hasEval = vm.count("eval") != 0, hasFile = vm.count("file") != 0, hasCmd = vm.count("cmd") != 0;
+  std::string defaultRuntime = "python";
+  if (hasCmd) {
+    if (hasEval || hasFile) throw Error(errc::invalid_request, "--cmd cannot be used with file input or --eval.");
+    req.cmd = vm["cmd"].as<std::string>();
+    defaultRuntime = "bash";
+  } else if (hasEval) {
+    req.code = vm["eval"].as<std::string>();
+  } else if (hasFile) {
+    const auto file = vm["file"].as<std::string>();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) throw Error(errc::invalid_request, "File not found: " + file);
+    std::ifstream stream(file, std::ios::binary);
+    std::ostringstream text;
+    text << stream.rdbuf();
+    req.code = text.str();
+    req.fileExtension = extensionOf(file);
+    if (!vm.count("runtime")) {
+      auto detected = RuntimeRegistry::detect(file);
+      if (!detected)
+        throw Error(errc::invalid_request, fmt::format("Cannot detect runtime for {}. Use --runtime to specify.", file));
+      defaultRuntime = *detected;
+    }
+  } else {
+    if (isatty(STDIN_FILENO))
+      throw Error(errc::invalid_request, "No code given. Use -e <code>, a file, --cmd <command>, or pipe code on stdin.");
+    req.code.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  req.runtime = vm.count("runtime") ? vm["runtime"].as<std::string>() : defaultRuntime;
+
+  if (vm.count("net")) {
+    const auto mode = vm["net"].as<std::string>();
+    auto parsed = parseNetworkMode(mode);
+    if (!parsed)
+      throw Error(errc::invalid_request,
+                  fmt::format("Invalid network mode: \"{}\". Expected one of: none, host, filtered", mode));
+    opt.network = *parsed;
+  }
+  if (vm.count("timeout")) {
+    opt.timeoutMs = vm["timeout"].as<long long>();
+    req.timeoutMs = opt.timeoutMs;
+  }
+  if (vm.count("memory")) opt.memoryLimit = vm["memory"].as<std::string>();
+  if (vm.count("cpu")) opt.cpuLimit = vm["cpu"].as<double>();
+  if (vm.count("pids-limit") && vm["pids-limit"].as<long long>() != 0) opt.pidsLimit = vm["pids-limit"].as<long long>();
+  if (vm.count("image")) opt.image = vm["image"].as<std::string>();
+  if (vm.count("sandbox-size")) opt.sandboxSize = vm["sandbox-size"].as<std::string>();
+  if (vm.count("tmp-size")) opt.tmpSize = vm["tmp-size"].as<std::string>();
+  if (vm.count("max-output")) opt.maxOutputSize = vm["max-output"].as<long long>();
+  if (vm.count("stdin")) req.stdin = vm["stdin"].as<std::string>();
+  if (vm.count("workdir")) req.workdir = vm["workdir"].as<std::string>();
+  return in;
+}
+
+asio::awaitable<int> execute(DockerIsol8& engine, RunInput in) {
+  Engine::OutputHandler onOutput;
+  if (in.stream) {
+    onOutput = [](const StreamEvent& e) { writeRaw(e.type == StreamEvent::Type::stdout ? stdout : stderr, e.data); };
+  }
+  auto result = co_await engine.asyncExecute(std::move(in.request), onOutput);
+  if (in.stream) {
+    if (result.timedOut) printError("EXECUTION TIMED OUT");
+  } else {
+    writeRaw(stdout, result.stdout);
+    writeRaw(stderr, result.stderr);
+    if (result.truncated) printWarning("Output was truncated");
+  }
+  co_return result.exitCode;
+}
+
+}  // namespace
+
+int runCommand(const std::vector<std::string>& args, const GlobalOptions& global) {
+  bool debug = global.debug;
+  RunInput input;
+  try {
+    input = parseRunArguments(args, debug);
+  } catch (const Error& e) {
+    printError(e.message());
+    return 1;
+  }
+
+  DockerIsol8 engine(input.options);
+  asio::io_context context;
+  int exitCode = 1;
+  // Ctrl-C / SIGTERM: remove this run's container, then exit 130 / 143.
+  asio::signal_set signals(context, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    exitCode = signal == SIGINT ? 130 : 143;
+    asio::co_spawn(context, engine.asyncRemoveAllContainers(), [&](std::exception_ptr) { context.stop(); });
+  });
+  asio::co_spawn(context, execute(engine, std::move(input)), [&](std::exception_ptr failure, int code) {
+    signals.cancel();
+    if (!failure) {
+      exitCode = code;
+      return;
+    }
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Error& e) {
+      printError(e.message());
+    } catch (const std::exception& e) {
+      printError(e.what());
+    }
+    exitCode = 1;
+  });
+  context.run();
+  return exitCode;
+}
+
+}  // namespace isol8::cli

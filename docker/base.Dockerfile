@@ -1,0 +1,66 @@
+# isol8:base - the one layer every runtime image shares.
+#
+# ROOT_IMAGE is isol8:rootfs (offline debootstrap, see bootstrap-rootfs.sh) or, where
+# Docker Hub is reachable, debian:bookworm-slim. Both are Debian bookworm; this file
+# must work on either, so it only installs what the root image lacks.
+ARG ROOT_IMAGE=isol8:rootfs
+FROM ${ROOT_IMAGE}
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+# 1. Tools the engine relies on in every container: tini as PID 1 (reaps orphans, makes
+#    `docker stop` instant), CA roots for filtered-network HTTPS, procps for pool hygiene
+#    (pkill -u sandbox). isol8:rootfs already has them, so no apt run (and no network)
+#    is needed there; debian:bookworm-slim lacks tini and procps.
+# 2. User sandbox must be exactly uid 100 / gid 101: the engine execs as 100:101 and
+#    mounts /sandbox with uid=100,gid=101. Older Debian releases give uid 100 to _apt and
+#    derived images may own gid 101, so any other holder is moved to a free system id
+#    (with its files) instead of failing or silently sharing the id.
+RUN set -eux; \
+    missing=""; \
+    [ -x /usr/bin/tini ] || missing="$missing tini"; \
+    [ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"; \
+    command -v pkill >/dev/null || missing="$missing procps"; \
+    if [ -n "$missing" ]; then \
+        export DEBIAN_FRONTEND=noninteractive; \
+        apt-get update; \
+        apt-get install -y --no-install-recommends $missing; \
+        apt-get clean; \
+        rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old; \
+    fi; \
+    free_id() { for i in $(seq 999 -1 102); do getent "$1" "$i" >/dev/null || { echo "$i"; return; }; done; exit 1; }; \
+    g=$(getent group 101 | cut -d: -f1 || true); \
+    if [ -n "$g" ] && [ "$g" != sandbox ]; then \
+        n=$(free_id group); groupmod -g "$n" "$g"; find / -xdev -gid 101 -exec chgrp -h "$n" {} +; \
+    fi; \
+    u=$(getent passwd 100 | cut -d: -f1 || true); \
+    if [ -n "$u" ] && [ "$u" != sandbox ]; then \
+        n=$(free_id passwd); usermod -u "$n" "$u"; find / -xdev -uid 100 -exec chown -h "$n" {} +; \
+    fi; \
+    if getent group sandbox >/dev/null; then groupmod -g 101 sandbox; else groupadd -g 101 sandbox; fi; \
+    if getent passwd sandbox >/dev/null; then \
+        usermod -u 100 -g 101 -d /sandbox -s /bin/bash sandbox; \
+    else \
+        useradd --no-log-init -u 100 -g 101 -d /sandbox -M -s /bin/bash sandbox; \
+    fi; \
+    install -d -o 100 -g 101 -m 0755 /sandbox; \
+    [ "$(id -u sandbox):$(id -g sandbox)" = "100:101" ]
+
+# The same variables the engine passes to every exec, so `docker run isol8:<rt>` by hand
+# behaves like the engine. Everything writable lives under /sandbox (tmpfs at run time;
+# the root filesystem is read-only), hence HOME, the user install prefixes and DENO_DIR.
+# BUN_RUNTIME_TRANSPILER_CACHE_PATH=0: bun would otherwise try to cache transpiled files.
+ENV HOME=/sandbox \
+    LANG=C.UTF-8 \
+    PATH=/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
+    PYTHONUNBUFFERED=1 \
+    PYTHONUSERBASE=/sandbox/.local \
+    NPM_CONFIG_PREFIX=/sandbox/.npm-global \
+    NODE_PATH=/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules \
+    DENO_DIR=/sandbox/.deno \
+    BUN_RUNTIME_TRANSPILER_CACHE_PATH=0
+
+WORKDIR /sandbox
+# Containers idle as root under tini; all user code arrives via `docker exec -u 100:101`.
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["sleep", "infinity"]

@@ -1,0 +1,120 @@
+#include "engine/container_spec.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <fmt/format.h>
+
+#include "engine/request_validation.hpp"
+#include "isol8/error.hpp"
+
+namespace isol8::detail {
+
+std::string_view embeddedFile(std::string_view name);  // generated from seccomp/ and docker/
+
+namespace json = boost::json;
+
+const std::vector<std::string>& baseEnvironment() {
+  static const std::vector<std::string> env = {
+      "HOME=/sandbox",
+      "PYTHONUNBUFFERED=1",
+      "PYTHONUSERBASE=/sandbox/.local",
+      "NPM_CONFIG_PREFIX=/sandbox/.npm-global",
+      "DENO_DIR=/sandbox/.deno",
+      "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0",
+      "PATH=/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:/usr/local/bin:/usr/bin:/bin",
+      "NODE_PATH=/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules",
+  };
+  return env;
+}
+
+std::string loadSeccompProfile(const SecurityOptions& security) {
+  switch (security.seccomp) {
+    case SeccompMode::unconfined: return {};
+    case SeccompMode::strict: {
+      auto profile = embeddedFile("default.json");
+      if (profile.empty()) throw Error(errc::invalid_request, "Failed to load default seccomp profile: not embedded");
+      return std::string(profile);
+    }
+    case SeccompMode::custom: {
+      const auto& path = security.customProfilePath;
+      auto fail = [&](const std::string& why) {
+        return Error(errc::invalid_request, fmt::format("Failed to load custom seccomp profile at {}: {}", path, why));
+      };
+      if (path.empty()) throw fail("no path given (security.customProfilePath)");
+      std::ifstream in(path, std::ios::binary);
+      if (!in) throw fail("cannot open file");
+      std::ostringstream text;
+      text << in.rdbuf();
+      boost::system::error_code ec;
+      auto value = json::parse(text.str(), ec);
+      if (ec || !value.is_object()) throw fail(ec ? "invalid JSON: " + ec.message() : "not a JSON object");
+      return text.str();
+    }
+  }
+  return {};
+}
+
+json::object makeContainerSpec(const ContainerSpecInput& in) {
+  const EngineOptions& o = *in.options;
+  const auto memory = parseMemoryLimit(o.memoryLimit);
+  parseSize(o.sandboxSize, "sandboxSize");
+  parseSize(o.tmpSize, "tmpSize");
+
+  json::array env;
+  for (const auto& e : baseEnvironment()) env.emplace_back(e);
+
+  json::array securityOpt{"no-new-privileges"};
+  securityOpt.emplace_back(in.seccompProfileJson.empty() ? std::string("seccomp=unconfined")
+                                                         : "seccomp=" + in.seccompProfileJson);
+
+  json::object host{
+      {"Memory", memory},
+      {"MemorySwap", memory},  // equal to Memory: no swap
+      {"NanoCpus", static_cast<std::int64_t>(std::floor(o.cpuLimit * 1e9))},
+      {"PidsLimit", o.pidsLimit},
+      {"ReadonlyRootfs", true},
+      {"Tmpfs",
+       json::object{
+           {"/tmp", fmt::format("rw,noexec,nosuid,nodev,size={}", o.tmpSize)},
+           {"/sandbox", fmt::format("rw,exec,nosuid,nodev,size={},uid=100,gid=101,mode=0700", o.sandboxSize)},
+       }},
+      {"CapDrop", json::array{"ALL"}},
+      {"SecurityOpt", std::move(securityOpt)},
+      {"IpcMode", "private"},
+      {"NetworkMode", o.network == NetworkMode::host ? "host" : "none"},
+      {"Ulimits", json::array{json::object{{"Name", "nofile"}, {"Soft", 4096}, {"Hard", 4096}}}},
+  };
+
+  json::object spec{
+      {"Image", in.image},
+      // PID 1 (tini, from the image's entrypoint) stays root but without any capability, so
+      // the sandbox user can neither signal it nor gain anything from it.
+      {"Cmd", json::array{"sleep", "infinity"}},
+      {"WorkingDir", kSandboxDir},
+      {"Env", std::move(env)},
+      {"Labels",
+       json::object{{"isol8.managed", "true"}, {"isol8.runtime", in.runtime}, {"isol8.engine", in.engineId}}},
+      {"StopTimeout", 2},
+      {"HostConfig", std::move(host)},
+  };
+  if (o.network == NetworkMode::none) spec["NetworkDisabled"] = true;
+  return spec;
+}
+
+json::object makeExecSpec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                          const std::string& workdir, bool attachStdin) {
+  json::array cmd;
+  for (const auto& a : argv) cmd.emplace_back(a);
+  json::array envArray;
+  for (const auto& e : env) envArray.emplace_back(e);
+  return json::object{
+      {"AttachStdin", attachStdin}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false},
+      {"User", kSandboxUser},       {"WorkingDir", workdir}, {"Env", std::move(envArray)}, {"Cmd", std::move(cmd)},
+  };
+}
+
+}  // namespace isol8::detail

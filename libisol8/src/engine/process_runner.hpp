@@ -1,0 +1,55 @@
+// "Run a command in a container, stream its output, report its status", behind one interface
+// so the transport (Docker exec today, an in-container agent later) can change without
+// touching the engine, the pool, the server or the CLI.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "docker/stream_demuxer.hpp"
+
+namespace isol8::detail {
+
+class DockerClient;
+
+struct ProcessSpec {
+  std::string containerId;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // added to the container's environment
+  std::string workdir = "/sandbox";
+  std::optional<std::string> stdin;  // piped, then closed; nullopt: no stdin at all
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct ProcessOutcome {
+  int exitCode = 0;
+  bool timedOut = false;
+  std::int64_t durationMs = 0;
+};
+
+class ProcessRunner {
+ public:
+  using OutputSink = std::function<void(DockerStream, std::string_view)>;
+  virtual ~ProcessRunner() = default;
+  // Runs the process as the sandbox user. On timeout every process of the sandbox user in
+  // the container is killed (the whole tree, not just the direct child).
+  virtual boost::asio::awaitable<ProcessOutcome> run(const ProcessSpec& spec, OutputSink onOutput) = 0;
+};
+
+class DockerExecRunner final : public ProcessRunner {
+ public:
+  explicit DockerExecRunner(DockerClient& docker) : docker_(docker) {}
+  boost::asio::awaitable<ProcessOutcome> run(const ProcessSpec& spec, OutputSink onOutput) override;
+
+ private:
+  DockerClient& docker_;
+};
+
+}  // namespace isol8::detail

@@ -1,0 +1,101 @@
+#include "util/text.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <regex>
+#include <set>
+
+#include "test_support.hpp"
+
+using namespace isol8::detail;
+using Parts = std::vector<std::string>;
+
+TEST_CASE("shellQuote", "[text]") {
+  CHECK(shellQuote("") == "''");
+  CHECK(shellQuote("abc") == "'abc'");
+  CHECK(shellQuote("it's") == "'it'\\''s'");
+  CHECK(shellQuote("''") == "''\\'''\\'''");
+  // Everything but the quote is literal inside single quotes: no escaping needed or done.
+  CHECK(shellQuote("$(rm -rf /) `id` \"x\" \\n ; | & *\n") == "'$(rm -rf /) `id` \"x\" \\n ; | & *\n'");
+}
+
+TEST_CASE("newUuidV4: RFC 4122 version 4 form", "[text]") {
+  const std::regex form("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = newUuidV4();
+    INFO(id);
+    REQUIRE(std::regex_match(id, form));
+  }
+}
+
+TEST_CASE("newUuidV4: unique and actually random", "[text]") {
+  std::set<std::string> seen;
+  std::set<char> variantNibbles;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = newUuidV4();
+    seen.insert(id);
+    variantNibbles.insert(id[19]);
+  }
+  CHECK(seen.size() == 2000);
+  // The two free bits of the variant nibble vary (all four values show up in 2000 draws).
+  CHECK(variantNibbles == std::set<char>{'8', '9', 'a', 'b'});
+}
+
+TEST_CASE("isoTimestampNow: ISO 8601 UTC with milliseconds, and now", "[text]") {
+  const auto before = std::chrono::system_clock::now();
+  const std::string ts = isoTimestampNow();
+  const auto after = std::chrono::system_clock::now();
+  INFO(ts);
+  REQUIRE(std::regex_match(ts, std::regex(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)")));
+
+  std::tm tm{};
+  tm.tm_year = std::stoi(ts.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(ts.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(ts.substr(8, 2));
+  tm.tm_hour = std::stoi(ts.substr(11, 2));
+  tm.tm_min = std::stoi(ts.substr(14, 2));
+  tm.tm_sec = std::stoi(ts.substr(17, 2));
+  const auto ms = std::chrono::milliseconds(std::stoi(ts.substr(20, 3)));
+  const auto parsed = std::chrono::system_clock::from_time_t(timegm(&tm)) + ms;
+  // The stamp lies between the two readings (it is truncated to milliseconds, in UTC).
+  CHECK(parsed >= std::chrono::time_point_cast<std::chrono::milliseconds>(before));
+  CHECK(parsed <= after);
+}
+
+TEST_CASE("sha256Hex: known vectors", "[text]") {
+  CHECK(sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256Hex(bytes("a\0b")) == "59b271ae1bbcb1d31d41929817f4b16fb439eb4f31520b5ad1d5ce98920a7138");
+  CHECK(sha256Hex(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("trim", "[text]") {
+  CHECK(trim("  a b \t\n") == "a b");
+  CHECK(trim("\r\n\f\vx") == "x");
+  CHECK(trim("") == "");
+  CHECK(trim(" \t\n ") == "");
+  CHECK(trim("none") == "none");
+  CHECK(trim(bytes("\0x\0")) == bytes("\0x\0"));  // NUL is not whitespace
+}
+
+TEST_CASE("split", "[text]") {
+  CHECK(split("a,b,,c", ',') == Parts{"a", "b", "", "c"});
+  CHECK(split("abc", ',') == Parts{"abc"});
+  CHECK(split("", ',') == Parts{""});
+  CHECK(split(",", ',') == Parts{"", ""});
+  CHECK(split("a,", ',') == Parts{"a", ""});
+  CHECK(split("/usr/bin:/bin", ':') == Parts{"/usr/bin", "/bin"});
+}
+
+TEST_CASE("urlEncode", "[text]") {
+  CHECK(urlEncode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(urlEncode("") == "");
+  CHECK(urlEncode("a b") == "a%20b");
+  CHECK(urlEncode("a/b?c=d&e+f#g%") == "a%2Fb%3Fc%3Dd%26e%2Bf%23g%25");
+  CHECK(urlEncode("{\"label\":[\"isol8.managed=true\"]}") ==
+        "%7B%22label%22%3A%5B%22isol8.managed%3Dtrue%22%5D%7D");
+  CHECK(urlEncode("\xC3\xA9") == "%C3%A9");
+  CHECK(urlEncode(bytes("\0\xff")) == "%00%FF");
+}
