@@ -165,15 +165,19 @@ int runCommand(const std::vector<std::string>& args, const GlobalOptions& global
   DockerIsol8 engine(input.options);
   asio::io_context context;
   int exitCode = 1;
-  // Ctrl-C / SIGTERM: remove this run's container, then exit 130 / 143.
+  bool interrupted = false;
+  // Ctrl-C / SIGTERM: remove this run's container, then exit 130 / 143. The run itself then
+  // fails (its container is gone); that failure is expected and not reported.
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
+    interrupted = true;
     exitCode = signal == SIGINT ? 130 : 143;
     asio::co_spawn(context, engine.asyncRemoveAllContainers(), [&](std::exception_ptr) { context.stop(); });
   });
   asio::co_spawn(context, execute(engine, std::move(input)), [&](std::exception_ptr failure, int code) {
     signals.cancel();
+    if (interrupted) return;
     if (!failure) {
       exitCode = code;
       return;

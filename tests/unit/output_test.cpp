@@ -84,7 +84,7 @@ TEST_CASE("the returned view points into the chunk", "[output]") {
 
 TEST_CASE("binary bytes and NULs are kept exactly", "[output]") {
   OutputCollector c(100);
-  const std::string data = bytes("\x00\xff\xfe\x80\x00abc");
+  const std::string data = bytes("\x00\xff\xfe\x80\x00" "abc");
   CHECK(c.append(data) == data);
   CHECK(c.finish() == data);
 }
@@ -172,7 +172,9 @@ TEST_CASE("a program ending in an unfinished character near the cap loses nothin
 TEST_CASE("random splits: stream view, kept bytes and count agree", "[output][utf8]") {
   // Text mixing 1- to 4-byte characters.
   std::string text;
-  const char* pieces[] = {"a", "Z", " ", "\n", "\xC3\xA9", "\xD0\x96", "\xE2\x82\xAC", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80"};
+  const char* pieces[] = {"a",          "Z",          " ",          "\n",
+                          "\xC3\xA9",   "\xD0\x96",   "\xE2\x82\xAC", "\xE4\xB8\xAD",
+                          "\xF0\x9F\x98\x80"};
   std::mt19937 rng(12345);
   for (int i = 0; i < 400; ++i) text += pieces[rng() % std::size(pieces)];
 

@@ -153,7 +153,8 @@ TEST_CASE("demux: unknown stream ids are rejected", "[demux]") {
   for (unsigned id : {4u, 5u, 0x7fu, 0xffu}) {
     Recorder r;
     INFO("id " << id);
-    CHECK_THROWS_WITH(r.demuxer.feed(frame(id, "x")), "Malformed Docker stream: unknown stream id " + std::to_string(id));
+    CHECK_THROWS_WITH(r.demuxer.feed(frame(id, "x")),
+                      "Malformed Docker stream: unknown stream id " + std::to_string(id));
     CHECK(r.calls.empty());
   }
 }

@@ -20,7 +20,8 @@ void StreamDemuxer::feed(std::string_view bytes) {
 
       headerFill_ = 0;
       if (header_[0] > static_cast<unsigned char>(DockerStream::systemerr)) {
-        throw std::runtime_error(fmt::format("Malformed Docker stream: unknown stream id {}", static_cast<unsigned>(header_[0])));
+        throw std::runtime_error(
+            fmt::format("Malformed Docker stream: unknown stream id {}", static_cast<unsigned>(header_[0])));
       }
       if (header_[1] != 0 || header_[2] != 0 || header_[3] != 0) {
         throw std::runtime_error("Malformed Docker stream: non-zero padding in frame header");

@@ -80,19 +80,26 @@ struct DockerIsol8::Impl {
     spec.timeout = timeout;
     for (const auto& [k, v] : req.env) spec.env.push_back(k + "=" + v);
     spec.stdin = req.stdin;
+    if (workdir != kSandboxDir) {
+      // The working directory is created on demand (inside /sandbox, checked above).
+      spec.workdir = kSandboxDir;
+      spec.argv = {"sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", workdir};
+    }
 
     const bool customExtension = !req.fileExtension.empty() && req.fileExtension != runtime.extension;
-    if (!req.cmd.empty() && trim(req.cmd) != "") {
-      spec.argv = {"bash", "-c", req.cmd};
+    std::vector<std::string> command;
+    if (!trim(req.cmd).empty()) {
+      command = {"bash", "-c", req.cmd};
     } else if (runtime.runsInline && !customExtension && req.code.size() <= kMaxInlineCode) {
-      spec.argv = runtime.inlineCommand(req.code);
+      command = runtime.inlineCommand(req.code);
     } else {
       std::string ext = req.fileExtension.empty() ? runtime.extension : req.fileExtension;
       if (!ext.starts_with('.')) ext.insert(0, 1, '.');
       const std::string path = std::string(kSandboxDir) + "/main" + ext;
       co_await writeFile(containerId, path, req.code, timeout);
-      spec.argv = runtime.fileCommand(path);
+      command = runtime.fileCommand(path);
     }
+    spec.argv.insert(spec.argv.end(), command.begin(), command.end());
 
     OutputCollector out(options.maxOutputSize), err(options.maxOutputSize);
     auto outcome = co_await runner.run(spec, [&](DockerStream stream, std::string_view data) {

@@ -153,16 +153,12 @@ void validateRequest(const ExecutionRequest& request) {
     }
   }
 
-  // The extension becomes part of the script's path inside the container; keep it a plain
-  // suffix so it cannot add directories or shell syntax.
-  if (!request.fileExtension.empty()) {
-    const std::string& ext = request.fileExtension;
-    bool plain = ext.size() >= 2 && ext.size() <= 16 && ext.front() == '.';
-    for (std::size_t i = 1; plain && i < ext.size(); ++i) {
-      const char c = ext[i];
-      plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c) || c == '.' || c == '_' || c == '-';
-    }
-    if (!plain) invalid(fmt::format("Invalid fileExtension: \"{}\". Use e.g. \".cjs\".", ext));
+  // The extension is appended to the script's file name ("main" + ext; the engine adds a
+  // missing leading dot). A '/' would turn it into a path and NUL would cut it short, so
+  // neither can be what the user meant.
+  const std::string& ext = request.fileExtension;
+  if (ext.find('/') != std::string::npos || ext.find('\0') != std::string::npos) {
+    invalid(fmt::format("Invalid fileExtension: \"{}\". Use e.g. \".cjs\".", ext));
   }
 
   resolveWorkdir(request.workdir);  // throws "Working directory must be inside /sandbox"
@@ -179,11 +175,14 @@ void validateOptions(const EngineOptions& options) {
   if (!(options.cpuLimit > 0) || !std::isfinite(options.cpuLimit)) {
     invalid(fmt::format("Invalid cpuLimit: {}. It must be greater than 0.", options.cpuLimit));
   }
-  if (options.pidsLimit < 0) invalid(fmt::format("Invalid pidsLimit: {}. It must be 0 or more.", options.pidsLimit));
+  // Docker reads 0 as "no limit": never let that through.
+  if (options.pidsLimit <= 0) invalid(fmt::format("Invalid pidsLimit: {}. It must be greater than 0.", options.pidsLimit));
   if (options.maxOutputSize <= 0) {
     invalid(fmt::format("Invalid maxOutputSize: {}. It must be greater than 0.", options.maxOutputSize));
   }
-  if (options.timeoutMs <= 0) invalid(fmt::format("Invalid timeoutMs: {}. It must be greater than 0.", options.timeoutMs));
+  if (options.timeoutMs <= 0) {
+    invalid(fmt::format("Invalid timeoutMs: {}. It must be greater than 0.", options.timeoutMs));
+  }
   if (options.security.seccomp == SeccompMode::custom && options.security.customProfilePath.empty()) {
     invalid("Seccomp mode \"custom\" needs a profile path (security.customProfilePath).");
   }

@@ -29,7 +29,7 @@ std::string resolveWorkdir(std::string_view workdir, std::string_view root = "/s
 // Also checks the runtime name, timeoutMs > 0, env names (non-empty, no '=' or NUL).
 void validateRequest(const ExecutionRequest& request);
 
-// Checks engine options (memory, sizes, cpu > 0, pids >= 0, maxOutputSize > 0, timeoutMs > 0,
+// Checks engine options (memory, sizes, cpu > 0, pids > 0 (Docker reads 0 as unlimited), maxOutputSize > 0, timeoutMs > 0,
 // network filtered → Error(not_supported)).
 void validateOptions(const EngineOptions& options);
 

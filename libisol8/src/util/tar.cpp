@@ -154,7 +154,7 @@ void TarWriter::header(std::string_view path, std::size_t size, unsigned mode, c
   block[kType] = type;
   std::memcpy(block + kMagic, "ustar", 6);  // with its NUL: POSIX ustar, not the GNU variant
   std::memcpy(block + kVersion, "00", 2);
-  std::memcpy(block + kPrefix, prefix.data(), prefix.size());
+  if (!prefix.empty()) std::memcpy(block + kPrefix, prefix.data(), prefix.size());  // data() may be null
 
   // The checksum is computed with its own field read as eight spaces.
   std::memset(block + kChksum, ' ', 8);

@@ -1,0 +1,159 @@
+// DockerIsol8::execute end to end: result fields, exact output, request features, cleanup.
+#include <chrono>
+#include <regex>
+
+#include <catch2/catch.hpp>
+
+#include "isol8/error.hpp"
+#include "support.hpp"
+
+using isol8::DockerIsol8;
+using isol8::EngineOptions;
+using isol8::ExecutionRequest;
+using isol8::test::containersWithLabel;
+using isol8::test::runCode;
+
+TEST_CASE("a result carries every field", "[engine]") {
+  auto r = runCode("python", "import sys; print('out'); print('err', file=sys.stderr)");
+  CHECK(r.stdout == "out\n");
+  CHECK(r.stderr == "err\n");
+  CHECK(r.exitCode == 0);
+  CHECK_FALSE(r.truncated);
+  CHECK_FALSE(r.timedOut);
+  CHECK_FALSE(r.oomKilled);
+  CHECK(r.runtime == "python");
+  CHECK(std::regex_match(r.executionId, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  CHECK(std::regex_match(r.containerId, std::regex("[0-9a-f]{64}")));
+  CHECK(std::regex_match(r.timestamp, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+  CHECK(r.durationMs > 0);
+  auto slow = runCode("python", "import time; time.sleep(0.5)");
+  CHECK(slow.durationMs >= 450);
+}
+
+TEST_CASE("output is byte-exact, binary included", "[engine]") {
+  auto r = runCode("python", "import sys\nsys.stdout.buffer.write(bytes(range(256)) * 3)\nsys.stdout.write('\\n\\n \\t')");
+  std::string expected;
+  for (int rep = 0; rep < 3; ++rep)
+    for (int i = 0; i < 256; ++i) expected.push_back(static_cast<char>(i));
+  expected += "\n\n \t";
+  CHECK(r.stdout == expected);
+}
+
+TEST_CASE("large output and large code pass through intact", "[engine]") {
+  auto big = runCode("bash", "head -c 3000000 /dev/zero | tr '\\0' 'y'");
+  CHECK(big.stdout == std::string(3000000, 'y').substr(0, 1048576) + "\n\n--- OUTPUT TRUNCATED (3000000 bytes, limit: 1048576) ---");
+  std::string code = "x = 0\n";
+  for (int i = 0; i < 20000; ++i) code += "x += 1\n";  // ~140 KB: goes through a file
+  code += "print(x)\n";
+  CHECK(runCode("python", code).stdout == "20000\n");
+}
+
+TEST_CASE("request env, stdin, workdir and cmd", "[engine]") {
+  DockerIsol8 engine;
+  ExecutionRequest req;
+  req.runtime = "python";
+  req.code = "import os, sys; print(os.environ['A'], os.environ['B'], os.getcwd(), sys.stdin.read())";
+  req.env = {{"A", "alpha"}, {"B", "beta gamma"}};
+  req.stdin = "from-stdin";
+  req.workdir = "project/sub";
+  CHECK(engine.execute(req).stdout == "alpha beta gamma /sandbox/project/sub from-stdin\n");
+
+  ExecutionRequest cmd;
+  cmd.runtime = "node";
+  cmd.cmd = "echo hello-from-cmd | tr a-z A-Z; exit 42";
+  auto r = engine.execute(cmd);
+  CHECK(r.stdout == "HELLO-FROM-CMD\n");
+  CHECK(r.exitCode == 42);
+}
+
+TEST_CASE("large stdin is delivered completely", "[engine]") {
+  DockerIsol8 engine;
+  ExecutionRequest req;
+  req.runtime = "python";
+  req.code = "import sys, hashlib; d = sys.stdin.buffer.read(); print(len(d), hashlib.sha256(d).hexdigest()[:16])";
+  req.stdin = std::string(5 * 1024 * 1024, 'z');
+  auto r = engine.execute(req);
+  CHECK(r.stdout == "5242880 " + std::string("ff2bb758455cfaae") + "\n");
+}
+
+TEST_CASE("the output handler sees each chunk as it is produced", "[engine]") {
+  DockerIsol8 engine;
+  ExecutionRequest req;
+  req.runtime = "python";
+  req.code = "import time\nprint('one', flush=True)\ntime.sleep(0.3)\nprint('two', flush=True)";
+  // When did "one" and "two" arrive? Streamed output shows "one" while the program sleeps;
+  // buffered output would deliver both at the end.
+  using Clock = std::chrono::steady_clock;
+  std::string seen;
+  Clock::time_point sawOne{}, sawTwo{};
+  auto r = engine.execute(req, [&](const isol8::StreamEvent& e) {
+    seen += e.data;
+    if (sawOne == Clock::time_point{} && seen.find("one\n") != std::string::npos) sawOne = Clock::now();
+    if (sawTwo == Clock::time_point{} && seen.find("two") != std::string::npos) sawTwo = Clock::now();
+  });
+  CHECK(seen == "one\ntwo\n");
+  CHECK(r.stdout == "one\ntwo\n");
+  CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(sawTwo - sawOne).count() >= 200);
+}
+
+TEST_CASE("invalid requests are refused before any container is made", "[engine][errors]") {
+  DockerIsol8 engine;
+  ExecutionRequest both;
+  both.runtime = "python";
+  both.code = "print(1)";
+  both.cmd = "echo 1";
+  CHECK_THROWS_WITH(engine.execute(both), Catch::Contains("mutually exclusive"));
+  ExecutionRequest none;
+  none.runtime = "python";
+  none.code = "   ";
+  CHECK_THROWS_WITH(engine.execute(none), "ExecutionRequest must include exactly one of: code, codeUrl, or cmd.");
+  ExecutionRequest escape;
+  escape.runtime = "python";
+  escape.code = "print(1)";
+  escape.workdir = "../../etc";
+  CHECK_THROWS_WITH(engine.execute(escape), "Working directory must be inside /sandbox");
+  EngineOptions badSeccomp;
+  badSeccomp.security.seccomp = isol8::SeccompMode::custom;
+  badSeccomp.security.customProfilePath = "/no/such/profile.json";
+  DockerIsol8 custom(badSeccomp);
+  ExecutionRequest ok;
+  ok.runtime = "python";
+  ok.code = "print(1)";
+  CHECK_THROWS_WITH(custom.execute(ok), Catch::StartsWith("Failed to load custom seccomp profile at /no/such/profile.json: "));
+  CHECK(containersWithLabel("isol8.engine=" + engine.engineId()).empty());
+}
+
+TEST_CASE("no container is left behind after success, failure, timeout or error", "[engine][cleanup]") {
+  DockerIsol8 engine;
+  const std::string label = "isol8.engine=" + engine.engineId();
+  ExecutionRequest req;
+  req.runtime = "bash";
+  req.cmd = "echo fine";
+  CHECK(engine.execute(req).exitCode == 0);
+  CHECK(containersWithLabel(label).empty());
+  req.cmd = "exit 9";
+  CHECK(engine.execute(req).exitCode == 9);
+  CHECK(containersWithLabel(label).empty());
+  req.cmd = "sleep 30";
+  req.timeoutMs = 500;
+  CHECK(engine.execute(req).timedOut);
+  CHECK(containersWithLabel(label).empty());
+  req.timeoutMs.reset();
+  req.cmd = "echo x";
+  req.workdir = "/sandbox/../../sandbox-not";  // refused: nothing may be created
+  CHECK_THROWS(engine.execute(req));
+  CHECK(containersWithLabel(label).empty());
+}
+
+TEST_CASE("a custom seccomp profile is applied", "[engine][seccomp]") {
+  isol8::test::TempDir dir;
+  // Allow everything except mkdir/mkdirat.
+  auto path = dir.write("deny-mkdir.json",
+                        R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]})");
+  EngineOptions options;
+  options.security.seccomp = isol8::SeccompMode::custom;
+  options.security.customProfilePath = path;
+  auto r = runCode("python", "import os\ntry:\n  os.mkdir('/sandbox/d'); print('made')\nexcept OSError as e:\n  print('failed', e.errno)", options);
+  CHECK(r.stdout == "failed 1\n");
+  CHECK(runCode("python", "import os\nos.mkdir('/sandbox/d'); print('made')").stdout == "made\n");
+}

@@ -1,0 +1,89 @@
+#include "support.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace isol8::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TempDir::TempDir() {
+  std::string templ = (fs::temp_directory_path() / "isol8-test-XXXXXX").string();
+  path = mkdtemp(templ.data());
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+  auto p = fs::path(path) / name;
+  std::ofstream(p, std::ios::binary) << content;
+  return p.string();
+}
+
+CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input) {
+  // Files rather than pipes: no deadlock whatever the sizes, and no reader threads.
+  TempDir dir;
+  const auto inPath = dir.write("stdin", input.value_or(""));
+  const auto outPath = fs::path(dir.path) / "stdout", errPath = fs::path(dir.path) / "stderr";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, input ? inPath.c_str() : "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  CommandResult result;
+  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) return result;
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = slurp(outPath);
+  result.err = slurp(errPath);
+  return result;
+}
+
+CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input) {
+  args.insert(args.begin(), ISOL8_CLI_PATH);
+  return runProgram(args, input);
+}
+
+std::vector<std::string> containersWithLabel(const std::string& label) {
+  auto r = runProgram({"docker", "ps", "-aq", "--no-trunc", "--filter", "label=" + label});
+  std::vector<std::string> ids;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) ids.push_back(line);
+  return ids;
+}
+
+ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options) {
+  DockerIsol8 engine(options);
+  ExecutionRequest request;
+  request.runtime = runtime;
+  request.code = code;
+  return engine.execute(request);
+}
+
+}  // namespace isol8::test

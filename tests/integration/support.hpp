@@ -1,0 +1,38 @@
+// Helpers for the integration tests: run the real isol8 binary, run docker CLI queries.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "isol8/docker_isol8.hpp"
+
+namespace isol8::test {
+
+struct CommandResult {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a program with `input` on its stdin (nullopt: /dev/null) and captures both streams.
+CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input = std::nullopt);
+
+// Runs the isol8 CLI built by this tree.
+CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input = std::nullopt);
+
+// Ids of the containers (any state) carrying `label` (e.g. "isol8.engine=<id>").
+std::vector<std::string> containersWithLabel(const std::string& label);
+
+// A buffered execute with small limits, for tests.
+ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options = {});
+
+// A temporary directory removed at the end of the test.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+  std::string write(const std::string& name, const std::string& content) const;
+};
+
+}  // namespace isol8::test
