@@ -27,7 +27,7 @@ OUT_TAR=$1
 
 [[ $EUID -eq 0 ]] || die "must run as root (debootstrap needs chroot and mknod)"
 command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found; install it with: apt-get install debootstrap"
-for tool in tar chroot mktemp awk; do
+for tool in tar chroot mktemp awk setsid; do
   command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found"
 done
 out_dir=$(dirname -- "$OUT_TAR")
@@ -103,7 +103,8 @@ fi
 # make every later `apt-get update` in docker build fail, so only add what the host uses
 # (or everything, when we fell back to the public mirror).
 SECURITY_URI=$(pick "$SUITE-security" || true)
-HAS_UPDATES=$(pick "$SUITE-updates" >/dev/null && echo yes || true)
+HAS_UPDATES=""
+if pick "$SUITE-updates" >/dev/null; then HAS_UPDATES=yes; fi
 if [[ $mirror_from == default ]]; then
   SECURITY_URI=${SECURITY_URI:-http://deb.debian.org/debian-security}
   HAS_UPDATES=yes
@@ -118,9 +119,26 @@ DEB_CACHE=$(cd -- "$DEB_CACHE" && pwd -P)        # debootstrap wants an absolute
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/isol8-rootfs.XXXXXX") || die "cannot create a temporary directory"
 ROOTFS=$WORK/rootfs
 TMP_OUT=""
+CHILD=""
+
+# Long steps run in the background and are waited for, so that INT/TERM interrupt them
+# at once (bash defers traps until a foreground child exits); each runs in its own
+# process group so cleanup can stop it with all its children.
+run() {
+  local rc=0
+  setsid "$@" &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
 
 cleanup() {
   local rc=$? m
+  if [[ -n $CHILD ]]; then
+    kill -TERM -- "-$CHILD" 2>/dev/null || true
+    wait "$CHILD" 2>/dev/null || true
+  fi
   # debootstrap mounts /proc and /sys inside the target; an interrupted run can leave
   # them behind, and rm -rf must never walk into the host's /proc or /sys.
   if [[ -d $WORK ]]; then
@@ -133,14 +151,14 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated"; exit 143' TERM
 
 # --- debootstrap -----------------------------------------------------------
 log "mirror $MIRROR ($mirror_from), cache $DEB_CACHE"
 log "debootstrap --variant=minbase $SUITE (include $INCLUDE) ..."
 start=$SECONDS
-if ! debootstrap --variant=minbase --include="$INCLUDE" --cache-dir="$DEB_CACHE" \
+if ! run debootstrap --variant=minbase --include="$INCLUDE" --cache-dir="$DEB_CACHE" \
       "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
   tail -n 25 "$WORK/debootstrap.log" >&2 || true
   [[ -f $ROOTFS/debootstrap/debootstrap.log ]] && tail -n 25 "$ROOTFS/debootstrap/debootstrap.log" >&2
@@ -199,7 +217,7 @@ rm -f "$R/etc/apt/sources.list"
 if [[ -n $SECURITY_URI || -n $HAS_UPDATES ]] && [[ ${ISOL8_BOOTSTRAP_UPGRADE:-1} != 0 ]]; then
   log "applying updates from ${SUITE}-updates/${SUITE}-security"
   mount -t proc proc "$R/proc"
-  if ! chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+  if ! run chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
         sh -c 'apt-get update -q && apt-get -y -q -o Dpkg::Options::=--force-confold upgrade' \
         >"$WORK/upgrade.log" 2>&1; then
     tail -n 5 "$WORK/upgrade.log" >&2 || true
@@ -228,7 +246,7 @@ find "$R/dev" "$R/proc" "$R/sys" -mindepth 1 -xdev -delete 2>/dev/null || true
 # --- archive -----------------------------------------------------------------
 log "writing $OUT_TAR"
 TMP_OUT="$OUT_TAR.partial.$$"
-tar -C "$ROOTFS" --numeric-owner -c . >"$TMP_OUT" || die "tar failed"
+run tar -C "$ROOTFS" --numeric-owner -c . >"$TMP_OUT" || die "tar failed"
 mv -f -- "$TMP_OUT" "$OUT_TAR"
 TMP_OUT=""
 size=$(du -m -- "$OUT_TAR" | cut -f1)

@@ -7,6 +7,7 @@ ARG BASE_IMAGE=isol8:base
 # an ADD straight into the final image would keep forever (a later rm cannot shrink a
 # layer). Arrange the wanted files here, copy them over in one layer. With the legacy
 # builder this stage remains as an untagged image; the label lets setup prune it.
+# /opt/node mirrors the official node tarball's layout (bin/npm -> lib/node_modules/npm).
 FROM ${BASE_IMAGE} AS unpack
 LABEL org.isol8.build-stage=node-unpack
 ADD node.tgz /tmp/node/
@@ -17,7 +18,6 @@ RUN set -eux; \
     mv /tmp/node/package/LICENSE /stage/opt/node/LICENSE; \
     rm -rf /tmp/npm/package/docs /tmp/npm/package/man; \
     mv /tmp/npm/package /stage/opt/node/lib/node_modules/npm; \
-    # same layout as the official node tarball, so npm finds itself the usual way
     ln -s ../lib/node_modules/npm/bin/npm-cli.js /stage/opt/node/bin/npm; \
     ln -s ../lib/node_modules/npm/bin/npx-cli.js /stage/opt/node/bin/npx; \
     for b in node npm npx; do ln -s /opt/node/bin/$b /stage/usr/local/bin/$b; done; \

@@ -5,7 +5,7 @@ FROM ${BASE_IMAGE}
 # Debian's python3 rather than a separate build: it shares glibc/libssl with the base,
 # is byte-compiled at install time (fast start on a read-only root) and gets security
 # updates from the same mirror. pip serves per-run `pip install --user` into
-# /sandbox/.local; without recommends it stays ~50 MB instead of pulling a toolchain.
+# /sandbox/.local; without recommends it adds ~60 MB instead of pulling a C toolchain.
 # EXTERNALLY-MANAGED (PEP 668) is removed because the container is the isolation
 # boundary: plain `pip install --user` in user code should just work.
 RUN set -eux; \

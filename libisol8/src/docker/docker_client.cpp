@@ -100,6 +100,15 @@ http::request<http::string_body> makeRequest(std::string_view method, const std:
   return req;
 }
 
+// Connects and writes the request; the caller reads the response from the returned socket.
+asio::awaitable<Socket> sendRequest(const DockerEndpoint& ep, http::request<http::string_body> req) {
+  Socket socket = co_await connectTo(ep);
+  auto [ec, written] = co_await http::async_write(socket, req, asio::as_tuple(use_awaitable));
+  if (ec) throw Error(errc::docker_unavailable, dockerUnavailableMessage(ep, ec.message()));
+  (void)written;
+  co_return socket;
+}
+
 std::string errorMessageOf(const std::string& body) {
   boost::system::error_code ec;
   auto value = json::parse(body, ec);
@@ -158,16 +167,12 @@ DockerClient::DockerClient(DockerEndpoint endpoint) : endpoint_(std::move(endpoi
 
 asio::awaitable<DockerClient::Response> DockerClient::request(std::string_view method, const std::string& target,
                                                               std::string body, std::string_view contentType) {
-  Socket socket = co_await connectTo(endpoint_);
-  auto req = makeRequest(method, target, std::move(body), contentType);
-  auto [wec, written] = co_await http::async_write(socket, req, asio::as_tuple(use_awaitable));
-  if (wec) throw Error(errc::docker_unavailable, dockerUnavailableMessage(endpoint_, wec.message()));
+  Socket socket = co_await sendRequest(endpoint_, makeRequest(method, target, std::move(body), contentType));
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(boost::none);
   auto [rec, read] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(use_awaitable));
   if (rec) throw Error(errc::docker_error, fmt::format("{} {}: {}", method, target, rec.message()));
-  (void)written;
   (void)read;
   auto res = parser.release();
   co_return Response{res.result_int(), std::move(res.body())};
@@ -184,11 +189,7 @@ asio::awaitable<DockerClient::Response> DockerClient::checked(std::string_view m
 asio::awaitable<void> DockerClient::streamLines(std::string_view method, const std::string& target, std::string body,
                                                 std::string_view contentType,
                                                 const std::function<void(const json::object&)>& onMessage) {
-  Socket socket = co_await connectTo(endpoint_);
-  auto req = makeRequest(method, target, std::move(body), contentType);
-  auto [wec, written] = co_await http::async_write(socket, req, asio::as_tuple(use_awaitable));
-  if (wec) throw Error(errc::docker_unavailable, dockerUnavailableMessage(endpoint_, wec.message()));
-  (void)written;
+  Socket socket = co_await sendRequest(endpoint_, makeRequest(method, target, std::move(body), contentType));
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
@@ -330,15 +331,12 @@ asio::awaitable<std::string> DockerClient::createExec(const std::string& contain
 }
 
 asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::startExec(const std::string& execId) {
-  Socket socket = co_await connectTo(endpoint_);
   auto req = makeRequest("POST", "/exec/" + execId + "/start", R"({"Detach":false,"Tty":false})", "application/json");
   // Asking for an upgrade makes the engine hand over the raw connection, which is what lets
   // us half-close it to signal end of stdin.
   req.set(http::field::connection, "Upgrade");
   req.set(http::field::upgrade, "tcp");
-  auto [wec, written] = co_await http::async_write(socket, req, asio::as_tuple(use_awaitable));
-  if (wec) throw Error(errc::docker_unavailable, dockerUnavailableMessage(endpoint_, wec.message()));
-  (void)written;
+  Socket socket = co_await sendRequest(endpoint_, std::move(req));
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> parser;
   parser.skip(true);  // the body that follows is the raw stream, not HTTP
