@@ -289,6 +289,10 @@ asio::awaitable<void> DockerClient::removeImage(const std::string& name, bool fo
   if (res.status >= 400 && res.status != 404) throw DockerApiError(res.status, errorMessageOf(res.body));
 }
 
+asio::awaitable<void> DockerClient::pruneImages(const json::object& filters) {
+  co_await checked("POST", "/images/prune?filters=" + urlEncode(json::serialize(filters)));
+}
+
 asio::awaitable<std::string> DockerClient::createContainer(const json::object& spec, const std::string& name) {
   std::string target = "/containers/create";
   if (!name.empty()) target += "?name=" + urlEncode(name);

@@ -80,6 +80,8 @@ class DockerClient {
   // POST /images/create?fromImage=...; throws on failure (e.g. no registry reachable).
   boost::asio::awaitable<void> pullImage(const std::string& image, const std::string& tag, LineHandler onLine);
   boost::asio::awaitable<void> removeImage(const std::string& name, bool force);
+  // POST /images/prune: removes dangling images matching `filters`.
+  boost::asio::awaitable<void> pruneImages(const boost::json::object& filters);
 
   // Containers
   boost::asio::awaitable<std::string> createContainer(const boost::json::object& spec, const std::string& name = {});

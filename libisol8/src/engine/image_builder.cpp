@@ -190,6 +190,10 @@ class Builder {
       auto text = trim(line);
       if (!text.empty()) say("  " + text);
     });
+    // Multi-stage builds (node) leave their intermediate stage behind with the legacy
+    // builder; the Dockerfiles label such stages so they can be removed here.
+    json::object stageFilter{{"label", json::array{"org.isol8.build-stage"}}, {"dangling", json::array{"true"}}};
+    co_await docker_.pruneImages(stageFilter);
     // The replaced image is now untagged; remove it (best effort: a container may use it).
     if (existing) {
       auto now = co_await docker_.inspectImage(tag);
