@@ -40,11 +40,11 @@ fi
 cd "$root"
 if [ ! -f "build/$preset/CMakeCache.txt" ]; then
   say "configuring (preset $preset)"
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" >&2
 fi
 say "building (preset $preset)"
-cmake --build --preset "$preset" -- -j"$(nproc)" | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-test "${PIPESTATUS[0]}" = 0
+# Build output goes to stderr: stdout belongs to the program isol8 runs.
+cmake --build --preset "$preset" -- -j"$(nproc)" >&2
 
 # 4. Runtime images: built when missing or stale (the build-hash label), else left alone.
 say "checking the runtime images"
