@@ -329,6 +329,18 @@ asio::awaitable<json::array> DockerClient::listContainers(const json::object& fi
   co_return json::parse(res.body).as_array();
 }
 
+asio::awaitable<std::int64_t> DockerClient::waitContainer(const std::string& id) {
+  auto res = co_await checked("POST", "/containers/" + id + "/wait");
+  co_return json::parse(res.body).as_object().at("StatusCode").to_number<std::int64_t>();
+}
+
+asio::awaitable<void> DockerClient::events(const json::object& filters, std::int64_t since, std::int64_t until,
+                                           const std::function<void(const json::object&)>& onEvent) {
+  co_await streamLines("GET",
+                       fmt::format("/events?since={}&until={}&filters={}", since, until, urlEncode(json::serialize(filters))),
+                       {}, "application/json", onEvent);
+}
+
 asio::awaitable<std::string> DockerClient::createExec(const std::string& containerId, const json::object& spec) {
   auto res = co_await checked("POST", "/containers/" + containerId + "/exec", json::serialize(spec));
   co_return std::string(json::parse(res.body).as_object().at("Id").as_string());

@@ -91,6 +91,13 @@ class DockerClient {
   // Force-removes; a container that is already gone is not an error.
   boost::asio::awaitable<void> removeContainer(const std::string& id);
   boost::asio::awaitable<boost::json::array> listContainers(const boost::json::object& filters, bool all = true);
+  // Waits until the container stops; returns its exit code.
+  boost::asio::awaitable<std::int64_t> waitContainer(const std::string& id);
+
+  // The engine's event stream (GET /events) between two Unix times, each event to `onEvent`.
+  // Returns when the engine closes the stream at `until`.
+  boost::asio::awaitable<void> events(const boost::json::object& filters, std::int64_t since, std::int64_t until,
+                                      const std::function<void(const boost::json::object&)>& onEvent);
 
   // Execs
   boost::asio::awaitable<std::string> createExec(const std::string& containerId, const boost::json::object& spec);
