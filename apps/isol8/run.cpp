@@ -36,12 +36,6 @@ struct RunInput {
   bool stream = true;
 };
 
-std::string extensionOf(const std::string& file) {
-  auto name = std::filesystem::path(file).filename().string();
-  auto dot = name.rfind('.');
-  return dot == std::string::npos ? std::string() : name.substr(dot);
-}
-
 // Throws Error(invalid_request) with the message a user sees after [ERR].
 RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   po::options_description desc("isol8 run");
@@ -96,7 +90,7 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     std::ostringstream text;
     text << stream.rdbuf();
     req.code = text.str();
-    req.fileExtension = extensionOf(file);
+    req.fileExtension = RuntimeRegistry::extensionOf(file);
     if (!vm.count("runtime")) {
       auto detected = RuntimeRegistry::detect(file);
       if (!detected)

@@ -13,6 +13,8 @@ struct RuntimeRegistry {
   static std::vector<std::string> list();
   // The runtime a file name's extension selects (.py, .mjs/.js/.cjs, .ts, .mts, .sh).
   static std::optional<std::string> detect(std::string_view filename);
+  // The extension detection looks at: text from the last '.' of the base name, "" if none.
+  static std::string extensionOf(std::string_view filename);
 };
 
 }  // namespace isol8

@@ -11,4 +11,6 @@ std::optional<std::string> RuntimeRegistry::detect(std::string_view filename) {
   return std::nullopt;
 }
 
+std::string RuntimeRegistry::extensionOf(std::string_view filename) { return detail::fileExtensionOf(filename); }
+
 }  // namespace isol8

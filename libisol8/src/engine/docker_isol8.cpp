@@ -4,6 +4,8 @@
 // happened.
 #include "isol8/docker_isol8.hpp"
 
+#include <optional>
+
 #include <boost/asio/this_coro.hpp>
 #include <boost/json/array.hpp>
 #include <fmt/format.h>
@@ -54,7 +56,9 @@ asio::awaitable<long> readOomKillCount(ProcessRunner& runner, const std::string&
 
 struct DockerIsol8::Impl {
   EngineOptions options;
-  std::string engineId = newUuidV4().substr(0, 8) + newUuidV4().substr(0, 4);
+  std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
+  // The seccomp profile is read once per engine, not on every execute.
+  std::optional<std::string> seccompProfile;
   DockerClient docker;
   DockerExecRunner runner{docker};
 
@@ -63,7 +67,7 @@ struct DockerIsol8::Impl {
   asio::awaitable<void> ensureImage(const Runtime& runtime, const std::string& image) {
     if (co_await docker.inspectImage(image)) co_return;
     if (image != runtime.image)
-      throw Error(errc::image_missing, fmt::format("Image {} not found. Build it first (see isol8 build).", image));
+      throw Error(errc::image_missing, fmt::format("Image {} not found in the Docker engine. Build or pull it first, or drop the image option to use {}.", image, runtime.image));
     debugLog("image {} missing, building it", image);
     ImageBuilder builder([](std::string_view line) { debugLog("{}", trim(line)); });
     co_await builder.asyncEnsure(runtime.name);
@@ -174,10 +178,10 @@ asio::awaitable<ExecutionResult> DockerIsol8::asyncExecute(ExecutionRequest requ
   validateOptions(d.options);
   validateRequest(request);
   const Runtime& runtime = runtimeByName(request.runtime);
-  resolveWorkdir(request.workdir);
   const std::string image = d.options.image.empty() ? runtime.image : d.options.image;
 
-  ContainerSpecInput specInput{image, runtime.name, d.engineId, &d.options, loadSeccompProfile(d.options.security)};
+  if (!d.seccompProfile) d.seccompProfile = loadSeccompProfile(d.options.security);
+  ContainerSpecInput specInput{image, runtime.name, d.engineId, &d.options, *d.seccompProfile};
   auto spec = makeContainerSpec(specInput);
   co_await d.ensureImage(runtime, image);
 

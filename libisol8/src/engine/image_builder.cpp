@@ -162,7 +162,9 @@ class Builder {
     if (result.exitCode != 0) {
       fs::remove_all(work);
       throw Error(errc::image_build_failed,
-                  fmt::format("bootstrapping the Debian root failed (exit code {})", result.exitCode));
+                  fmt::format("bootstrapping the Debian root failed (exit code {}); the isol8-bootstrap lines above say why. "
+                              "It needs debootstrap (apt-get install -y debootstrap), root, and a reachable Debian mirror.",
+                              result.exitCode));
     }
     say("Importing the Debian root as " + std::string(kRootfsTag));
     std::exception_ptr failure;
