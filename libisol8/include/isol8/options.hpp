@@ -11,23 +11,42 @@ namespace isol8 {
 
 enum class NetworkMode { none, host, filtered };
 enum class SeccompMode { strict, unconfined, custom };
+// ephemeral: a (pooled) container per run. persistent: one container per engine, kept
+// between runs (files survive, interpreter state does not).
+enum class ExecutionMode { ephemeral, persistent };
+// fast: containers are cleaned in the background after a run, so acquiring is instant.
+// secure: a container is cleaned right before it is handed out.
+enum class PoolStrategy { fast, secure };
 
 struct SecurityOptions {
   SeccompMode seccomp = SeccompMode::strict;
   std::string customProfilePath;  // with SeccompMode::custom
 };
 
+// Warm containers kept per image: `clean` ready to use, `dirty` waiting to be cleaned.
+struct PoolSize {
+  int clean = 1;
+  int dirty = 1;
+};
+
 struct EngineOptions {
+  ExecutionMode mode = ExecutionMode::ephemeral;
   NetworkMode network = NetworkMode::none;
   double cpuLimit = 1.0;
   std::string memoryLimit = "512m";
   std::int64_t pidsLimit = 64;
   std::int64_t maxOutputSize = 1048576;  // bytes, per stream
   std::int64_t timeoutMs = 30000;
-  std::string image;                     // overrides isol8:<runtime>
+  std::string image;                     // overrides isol8:<runtime> (and custom-image discovery)
   std::string sandboxSize = "512m";      // tmpfs /sandbox (exec)
   std::string tmpSize = "256m";          // tmpfs /tmp (noexec)
   SecurityOptions security;
+  // Environment of the code's process only (never the container's), masked as *** in output.
+  std::map<std::string, std::string> secrets;
+  PoolStrategy poolStrategy = PoolStrategy::fast;
+  PoolSize poolSize;
+  int maxConcurrent = 10;  // runs in flight at once; more wait for a slot
+  int maxReuse = 100;      // a pooled container is replaced after this many runs
   bool debug = false;
   bool persist = false;  // keep the container after the run (for inspection)
 };
@@ -35,5 +54,9 @@ struct EngineOptions {
 // Parses "none" / "host" / "filtered"; nullopt for anything else.
 std::optional<NetworkMode> parseNetworkMode(const std::string& text);
 const char* toString(NetworkMode mode);
+std::optional<PoolStrategy> parsePoolStrategy(const std::string& text);
+const char* toString(PoolStrategy strategy);
+std::optional<SeccompMode> parseSeccompMode(const std::string& text);
+const char* toString(SeccompMode mode);
 
 }  // namespace isol8

@@ -20,6 +20,16 @@ struct ExecutionRequest {
   std::string fileExtension;                // e.g. ".cjs"; default: the runtime's own
   std::optional<std::string> stdin;         // bytes piped to the process's standard input
   std::string workdir;                      // default /sandbox; must stay inside /sandbox
+  // Files written before anything runs: absolute path (under /sandbox or /tmp) → bytes.
+  // Parent directories are created.
+  std::map<std::string, std::string> files;
+  // Files read back after the run into ExecutionResult::files (missing ones are left out).
+  std::vector<std::string> outputPaths;
+  // Packages installed with the runtime's package manager before the code runs (skipped
+  // when a custom image already has them). Needs network.
+  std::vector<std::string> installPackages;
+  // Bash script run as the sandbox user before the code (after the image's own setup script).
+  std::string setupScript;
   std::map<std::string, std::string> metadata;
 };
 
@@ -35,6 +45,8 @@ struct ExecutionResult {
   std::string containerId;
   bool timedOut = false;   // the run hit timeoutMs and was killed (exitCode 137)
   bool oomKilled = false;  // the kernel's OOM killer killed a process of the run
+  // The request's outputPaths that existed: path → bytes (base64 on the wire).
+  std::map<std::string, std::string> files;
 };
 
 // One piece of a streamed run.

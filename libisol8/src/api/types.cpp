@@ -32,6 +32,30 @@ const char* toString(NetworkMode mode) {
   return "none";
 }
 
+std::optional<PoolStrategy> parsePoolStrategy(const std::string& text) {
+  if (text == "fast") return PoolStrategy::fast;
+  if (text == "secure") return PoolStrategy::secure;
+  return std::nullopt;
+}
+
+const char* toString(PoolStrategy strategy) { return strategy == PoolStrategy::secure ? "secure" : "fast"; }
+
+std::optional<SeccompMode> parseSeccompMode(const std::string& text) {
+  if (text == "strict") return SeccompMode::strict;
+  if (text == "unconfined") return SeccompMode::unconfined;
+  if (text == "custom") return SeccompMode::custom;
+  return std::nullopt;
+}
+
+const char* toString(SeccompMode mode) {
+  switch (mode) {
+    case SeccompMode::strict: return "strict";
+    case SeccompMode::unconfined: return "unconfined";
+    case SeccompMode::custom: return "custom";
+  }
+  return "strict";
+}
+
 const char* version() { return ISOL8_VERSION; }
 
 }  // namespace isol8

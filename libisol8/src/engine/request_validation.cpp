@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -126,6 +128,15 @@ std::string resolveWorkdir(std::string_view workdir, std::string_view root) {
   return resolved;
 }
 
+std::string resolveSandboxPath(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.find('\0') != std::string_view::npos)
+    invalid(fmt::format("File path must be absolute and inside /sandbox or /tmp: \"{}\"", path));
+  const std::string resolved = normalizeAbsolute(path);
+  if (!resolved.starts_with("/sandbox/") && !resolved.starts_with("/tmp/"))
+    invalid(fmt::format("File path must be absolute and inside /sandbox or /tmp: \"{}\"", path));
+  return resolved;
+}
+
 void validateRequest(const ExecutionRequest& request) {
   const bool hasCode = !trim(request.code).empty();
   const bool hasCmd = !trim(request.cmd).empty();
@@ -162,6 +173,10 @@ void validateRequest(const ExecutionRequest& request) {
   }
 
   resolveWorkdir(request.workdir);  // throws "Working directory must be inside /sandbox"
+
+  for (const auto& [path, content] : request.files) resolveSandboxPath(path);
+  for (const auto& path : request.outputPaths) resolveSandboxPath(path);
+  for (const auto& name : request.installPackages) validatePackageName(name);
 }
 
 void validateOptions(const EngineOptions& options) {
@@ -183,9 +198,31 @@ void validateOptions(const EngineOptions& options) {
   if (options.timeoutMs <= 0) {
     invalid(fmt::format("Invalid timeoutMs: {}. It must be greater than 0.", options.timeoutMs));
   }
+  if (options.maxConcurrent < 1) {
+    invalid(fmt::format("Invalid maxConcurrent: {}. It must be at least 1.", options.maxConcurrent));
+  }
+  if (options.poolSize.clean < 0 || options.poolSize.dirty < 0) {
+    invalid(fmt::format("Invalid poolSize: {{clean: {}, dirty: {}}}. Sizes cannot be negative.", options.poolSize.clean,
+                        options.poolSize.dirty));
+  }
+  if (options.maxReuse < 1) invalid(fmt::format("Invalid maxReuse: {}. It must be at least 1.", options.maxReuse));
+  for (const auto& [name, value] : options.secrets) {
+    if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
+      invalid(fmt::format("Invalid secret name: \"{}\"", name));
+    }
+  }
   if (options.security.seccomp == SeccompMode::custom && options.security.customProfilePath.empty()) {
     invalid("Seccomp mode \"custom\" needs a profile path (security.customProfilePath).");
   }
+}
+
+void validatePackageName(std::string_view name) {
+  const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("@_./-=").find(c) != std::string_view::npos;
+  });
+  if (!ok)
+    throw Error(errc::invalid_request,
+                fmt::format("Invalid package name: \"{}\". Only alphanumeric, -, _, ., /, @, and = are allowed.", name));
 }
 
 }  // namespace isol8::detail

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "isol8/options.hpp"
 #include "isol8/types.hpp"
@@ -23,11 +24,22 @@ std::int64_t parseSize(std::string_view text, std::string_view what);
 // Empty means root. Throws Error(invalid_request): Working directory must be inside /sandbox
 std::string resolveWorkdir(std::string_view workdir, std::string_view root = "/sandbox");
 
+// A path of an injected or read-back file, normalized (".." folded). It must be absolute and
+// inside /sandbox or /tmp, else Error(invalid_request):
+//   File path must be absolute and inside /sandbox or /tmp: "<p>"
+std::string resolveSandboxPath(std::string_view path);
+
 // Exactly one of code / cmd (whitespace-only counts as absent), else Error(invalid_request):
 //   ExecutionRequest.code, ExecutionRequest.codeUrl, and ExecutionRequest.cmd are mutually exclusive — provide exactly one.
 //   ExecutionRequest must include exactly one of: code, codeUrl, or cmd.
-// Also checks the runtime name, timeoutMs > 0, env names (non-empty, no '=' or NUL).
+// Also checks the runtime name, timeoutMs > 0, env names (non-empty, no '=' or NUL), file
+// paths and package names.
 void validateRequest(const ExecutionRequest& request);
+
+// Package names for installs and custom images: ^[@a-zA-Z0-9_./\-=]+$ (no shell, no spaces,
+// so `numpy; rm -rf /` cannot reach a shell). Throws Error(invalid_request):
+//   Invalid package name: "<n>". Only alphanumeric, -, _, ., /, @, and = are allowed.
+void validatePackageName(std::string_view name);
 
 // Checks engine options (memory, sizes, cpu > 0, pids > 0 (Docker reads 0 as unlimited), maxOutputSize > 0, timeoutMs > 0,
 // network filtered → Error(not_supported)).
