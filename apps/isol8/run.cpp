@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,6 +18,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "commands.hpp"
 #include "isol8/docker_isol8.hpp"
@@ -34,7 +37,33 @@ struct RunInput {
   ExecutionRequest request;
   EngineOptions options;
   bool stream = true;
+  std::string outFile;  // --out: stdout also written here
 };
+
+std::string readHostFile(const std::filesystem::path& path) {
+  std::ifstream stream(path, std::ios::binary);
+  std::ostringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+// --files <dir>: every regular file below `dir` becomes /sandbox/<relative path>. Symlinks and
+// the usual tool directories (VCS, dependency caches, virtualenvs) are skipped.
+void addDirectoryFiles(const std::string& dir, std::map<std::string, std::string>& files) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(errc::invalid_request, "--files path is not a directory: " + dir);
+  static const std::set<std::string> skipped{".git", "node_modules", "__pycache__", ".venv", "venv", ".tox"};
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    const auto status = it->symlink_status();
+    if (fs::is_directory(status) && skipped.count(it->path().filename().string())) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!fs::is_regular_file(status)) continue;
+    files["/sandbox/" + fs::relative(it->path(), dir).generic_string()] = readHostFile(it->path());
+  }
+}
 
 // Throws Error(invalid_request) with the message a user sees after [ERR].
 RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
@@ -56,6 +85,12 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     ("workdir", po::value<std::string>(), "working directory inside /sandbox")
     ("max-output", po::value<long long>(), "output cap per stream in bytes")
     ("persist", po::bool_switch(), "keep the container after the run")
+    ("persistent", po::bool_switch(), "one container for the whole run of this command (files persist between steps)")
+    ("install", po::value<std::vector<std::string>>()->composing(), "package to install first (repeatable)")
+    ("setup", po::value<std::vector<std::string>>()->composing(), "setup command or script file, run first (repeatable)")
+    ("secret", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: environment of the code, masked as *** in output (repeatable)")
+    ("out", po::value<std::string>(), "also write the program's stdout to this file")
+    ("files", po::value<std::string>(), "directory whose files are copied to /sandbox")
     ("no-stream", po::bool_switch(), "print the output when the run ends")
     ("debug", po::bool_switch(), "print [DEBUG] lines")
     ("file", po::value<std::string>(), "script file");
@@ -73,6 +108,9 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   opt.debug = debug;
   in.stream = !vm["no-stream"].as<bool>();
   opt.persist = vm["persist"].as<bool>();
+  if (vm["persistent"].as<bool>()) opt.mode = ExecutionMode::persistent;
+  // One run per process: a warm pool would only start a container nobody uses.
+  opt.poolSize = PoolSize{0, 0};
 
   const bool hasEval = vm.count("eval") != 0, hasFile = vm.count("file") != 0, hasCmd = vm.count("cmd") != 0;
   std::string defaultRuntime = "python";
@@ -86,10 +124,7 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     const auto file = vm["file"].as<std::string>();
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) throw Error(errc::invalid_request, "File not found: " + file);
-    std::ifstream stream(file, std::ios::binary);
-    std::ostringstream text;
-    text << stream.rdbuf();
-    req.code = text.str();
+    req.code = readHostFile(file);
     req.fileExtension = RuntimeRegistry::extensionOf(file);
     if (!vm.count("runtime")) {
       auto detected = RuntimeRegistry::detect(file);
@@ -125,22 +160,66 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   if (vm.count("max-output")) opt.maxOutputSize = vm["max-output"].as<long long>();
   if (vm.count("stdin")) req.stdin = vm["stdin"].as<std::string>();
   if (vm.count("workdir")) req.workdir = vm["workdir"].as<std::string>();
+  if (vm.count("out")) in.outFile = vm["out"].as<std::string>();
+  if (vm.count("install")) req.installPackages = vm["install"].as<std::vector<std::string>>();
+  if (vm.count("setup")) {
+    std::vector<std::string> scripts;
+    for (const auto& value : vm["setup"].as<std::vector<std::string>>()) {
+      std::error_code ec;
+      scripts.push_back(std::filesystem::is_regular_file(value, ec) ? readHostFile(value) : value);
+    }
+    req.setupScript = fmt::format("{}", fmt::join(scripts, "\n"));
+  }
+  if (vm.count("secret")) {
+    for (const auto& entry : vm["secret"].as<std::vector<std::string>>()) {
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw Error(errc::invalid_request, fmt::format("Invalid --secret \"{}\": expected KEY=VALUE", entry));
+      opt.secrets[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+  }
+  if (vm.count("files")) addDirectoryFiles(vm["files"].as<std::string>(), req.files);
   return in;
 }
 
+void writeOutFile(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  if (!file) throw Error(errc::io_error, "Cannot write --out file: " + path);
+  std::fprintf(stderr, "[Run] Output written to %s\n", path.c_str());
+}
+
+// Streaming (the default): output appears as produced, stdout and stderr kept apart; an
+// `error` event is shown as [ERR] and makes the exit code 1 unless an `exit` event follows.
+asio::awaitable<int> stream(DockerIsol8& engine, RunInput in) {
+  auto events = engine.executeStream(std::move(in.request));
+  int exitCode = 0;
+  std::string stdoutText;
+  while (auto event = co_await events.next()) {
+    switch (event->type) {
+      case StreamEvent::Type::stdout:
+        writeRaw(stdout, event->data);
+        if (!in.outFile.empty()) stdoutText += event->data;
+        break;
+      case StreamEvent::Type::stderr: writeRaw(stderr, event->data); break;
+      case StreamEvent::Type::error:
+        printError(event->data);
+        exitCode = 1;
+        break;
+      case StreamEvent::Type::exit: exitCode = std::stoi(event->data); break;
+    }
+  }
+  if (!in.outFile.empty()) writeOutFile(in.outFile, stdoutText);
+  co_return exitCode;
+}
+
 asio::awaitable<int> execute(DockerIsol8& engine, RunInput in) {
-  Engine::OutputHandler onOutput;
-  if (in.stream) {
-    onOutput = [](const StreamEvent& e) { writeRaw(e.type == StreamEvent::Type::stdout ? stdout : stderr, e.data); };
-  }
-  auto result = co_await engine.asyncExecute(std::move(in.request), onOutput);
-  if (in.stream) {
-    if (result.timedOut) printError("EXECUTION TIMED OUT");
-  } else {
-    writeRaw(stdout, result.stdout);
-    writeRaw(stderr, result.stderr);
-    if (result.truncated) printWarning("Output was truncated");
-  }
+  if (in.stream) co_return co_await stream(engine, std::move(in));
+  auto result = co_await engine.asyncExecute(std::move(in.request));
+  writeRaw(stdout, result.stdout);
+  writeRaw(stderr, result.stderr);
+  if (result.truncated) printWarning("Output was truncated");
+  if (!in.outFile.empty()) writeOutFile(in.outFile, result.stdout);
   co_return result.exitCode;
 }
 

@@ -27,6 +27,27 @@ std::vector<std::string> containersWithLabel(const std::string& label);
 // A buffered execute with small limits, for tests.
 ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options = {});
 
+// A program running in the background for the length of a test (a server the test talks
+// to); killed (SIGTERM, then SIGKILL) when destroyed. Output goes to files in a temp dir.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  int pid() const { return pid_; }
+  std::string output() const;  // stdout and stderr so far
+
+ private:
+  int pid_ = -1;
+  std::string logPath_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int freeLoopbackPort();
+// Waits (up to `seconds`) until something accepts connections on 127.0.0.1:port.
+bool waitForPort(int port, int seconds = 20);
+
 // A temporary directory removed at the end of the test.
 struct TempDir {
   TempDir();

@@ -15,6 +15,9 @@ enum class errc {
   image_build_failed,
   not_supported,         // the feature is not available (yet) in this engine
   io_error,
+  setup_failed,          // a package install or setup script failed (the user's setup, not isol8)
+  cancelled,             // the run was stopped (stream abandoned, engine stopped)
+  no_container,          // putFile/getFile without a persistent container
 };
 
 const std::error_category& category();

@@ -14,6 +14,9 @@ class Category : public std::error_category {
       case errc::image_build_failed: return "image build failed";
       case errc::not_supported: return "not supported";
       case errc::io_error: return "I/O error";
+      case errc::setup_failed: return "setup failed";
+      case errc::cancelled: return "cancelled";
+      case errc::no_container: return "no active container";
     }
     return "unknown isol8 error";
   }

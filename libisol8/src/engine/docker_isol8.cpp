@@ -1,24 +1,43 @@
-// DockerIsol8: one execute, top to bottom. Validate → make sure the image exists → create the
-// hardened container → (write the script) → run the code as the sandbox user under the
-// timeout → collect capped output → check for an OOM kill → remove the container, whatever
-// happened.
+// DockerIsol8: one execute, top to bottom.
+//   validate → wait for a maxConcurrent slot → pick the image (override, custom image with the
+//   packages, or isol8:<runtime>) → take a container (warm pool, or the persistent one) →
+//   write the request's files → install packages → image setup script → request setup script
+//   → run the code as the sandbox user under the timeout, output masked and capped → check
+//   for an OOM kill → read back outputPaths → hand the container back (cleaned before reuse).
+// Everything runs on the engine's own thread (one io_context), so engine state needs no locks;
+// the public async calls hop onto it and back.
 #include "isol8/docker_isol8.hpp"
 
+#include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json/array.hpp>
 #include <fmt/format.h>
 
 #include "docker/docker_client.hpp"
 #include "engine/container_spec.hpp"
+#include "engine/custom_images.hpp"
+#include "engine/event_queue.hpp"
+#include "engine/notifier.hpp"
 #include "engine/output.hpp"
+#include "engine/pool.hpp"
 #include "engine/process_runner.hpp"
 #include "engine/request_validation.hpp"
 #include "engine/runtimes.hpp"
+#include "engine/semaphore.hpp"
 #include "isol8/error.hpp"
 #include "isol8/image_builder.hpp"
 #include "util/log.hpp"
+#include "util/tar.hpp"
 #include "util/text.hpp"
 
 namespace isol8 {
@@ -34,22 +53,62 @@ constexpr std::size_t kMaxInlineCode = 64 * 1024;
 
 constexpr std::string_view kTimedOutMarker = "\n--- EXECUTION TIMED OUT ---";
 
-// The kernel's OOM-kill counter of the container's memory cgroup (v1 or v2), -1 if unknown.
-asio::awaitable<long> readOomKillCount(ProcessRunner& runner, const std::string& containerId) {
-  ProcessSpec spec;
-  spec.containerId = containerId;
-  spec.argv = {"sh", "-c",
-               "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events"};
-  spec.timeout = std::chrono::seconds(10);
-  std::string text;
-  auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
-    if (s == DockerStream::stdout) text.append(d);
-  });
-  if (outcome.exitCode != 0) co_return -1;
-  for (const auto& line : split(text, '\n')) {
-    if (line.starts_with("oom_kill ")) co_return std::stol(line.substr(9));
+// A package install or setup script failed: buffered runs throw `message`, streams show
+// `streamMessage` and end with `exitCode` (the original's two wordings).
+struct SetupFailure : Error {
+  SetupFailure(std::string message, std::string streamMessage, int exitCode)
+      : Error(errc::setup_failed, std::move(message)), streamMessage(std::move(streamMessage)), exitCode(exitCode) {}
+  std::string streamMessage;
+  int exitCode;
+};
+
+using EventSink = std::function<void(StreamEvent)>;
+
+// One output stream of a process on its way out: secrets masked (also across chunks), then
+// capped at maxOutputSize, then shown to the sink (if any) and kept for the result.
+class OutputChannel {
+ public:
+  OutputChannel(StreamEvent::Type type, StreamEvent::Phase phase, std::int64_t maxBytes,
+                const std::vector<std::string>& secrets, const EventSink& sink)
+      : type_(type), phase_(phase), masker_(secrets), collector_(maxBytes), sink_(sink) {}
+
+  void write(std::string_view chunk) { show(collector_.append(masker_.feed(chunk))); }
+  // The whole kept output, with the truncation marker when capped (also shown to the sink).
+  std::string finish() {
+    show(collector_.append(masker_.flush()));
+    show(collector_.truncationMarker());
+    return collector_.finish();
   }
-  co_return -1;
+  bool truncated() const { return collector_.truncated(); }
+
+ private:
+  void show(std::string_view data) {
+    if (sink_ && !data.empty()) sink_(StreamEvent{type_, std::string(data), phase_});
+  }
+  StreamEvent::Type type_;
+  StreamEvent::Phase phase_;
+  SecretMasker masker_;
+  OutputCollector collector_;
+  const EventSink& sink_;
+};
+
+std::vector<std::string> secretValues(const EngineOptions& options) {
+  std::vector<std::string> values;
+  for (const auto& [name, value] : options.secrets) values.push_back(value);
+  return values;
+}
+
+long parseOomKills(const std::string& text) {
+  for (const auto& line : split(text, '\n')) {
+    if (line.starts_with("oom_kill ")) return std::stol(line.substr(9));
+  }
+  return -1;
+}
+
+std::string packagesKey(const Runtime& runtime, const std::vector<std::string>& packages) {
+  std::string key = runtime.name;
+  for (const auto& p : packages) key += "\n" + p;
+  return key;
 }
 
 }  // namespace
@@ -57,41 +116,175 @@ asio::awaitable<long> readOomKillCount(ProcessRunner& runner, const std::string&
 struct DockerIsol8::Impl {
   EngineOptions options;
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
-  // The seccomp profile is read once per engine, not on every execute.
-  std::optional<std::string> seccompProfile;
+  asio::io_context context;
+  asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
   DockerClient docker;
   DockerExecRunner runner{docker};
+  AsyncSemaphore permits;
+  ContainerPool pool;
+  // Read once per engine, not on every execute (a custom profile file could change under us).
+  std::optional<std::string> seccompProfile;
+  std::map<std::string, ResolvedImage> resolvedImages;  // by runtime + requested packages
+  std::set<std::string> presentImages;
 
-  explicit Impl(EngineOptions o) : options(std::move(o)) {}
+  // Mode persistent: the one container, its runtime, whether the image's setup ran.
+  std::optional<SandboxContainer> persistent;
+  std::string persistentRuntime;
+  mutable std::mutex persistentIdMutex;  // containerId() is read from other threads
+  std::string persistentId;
 
-  asio::awaitable<void> ensureImage(const Runtime& runtime, const std::string& image) {
-    if (co_await docker.inspectImage(image)) co_return;
-    if (image != runtime.image)
-      throw Error(errc::image_missing, fmt::format("Image {} not found in the Docker engine. Build or pull it first, or drop the image option to use {}.", image, runtime.image));
-    debugLog("image {} missing, building it", image);
-    ImageBuilder builder([](std::string_view line) { debugLog("{}", trim(line)); });
-    co_await builder.asyncEnsure(runtime.name);
+  // Runs in flight, so stop() can end them and wait.
+  std::set<StopSignal*> activeRuns;
+  ChangeNotifier runsChanged;
+
+  std::thread thread;  // last: started when everything above exists
+
+  explicit Impl(EngineOptions o)
+      : options(std::move(o)),
+        permits(std::max(options.maxConcurrent, 1)),
+        pool(context.get_executor(), docker, runner,
+             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse},
+             [this](const std::string& image) { return containerSpec(image); }),
+        thread([this] { context.run(); }) {}
+
+  ~Impl() {
+    work.reset();
+    if (thread.joinable()) thread.join();
   }
 
-  asio::awaitable<ExecutionResult> run(const ExecutionRequest& req, const Runtime& runtime, const std::string& containerId,
-                                       const OutputHandler& onOutput) {
-    const std::string workdir = resolveWorkdir(req.workdir);
-    const auto timeout = std::chrono::milliseconds(req.timeoutMs.value_or(options.timeoutMs));
+  template <typename T>
+  T runOnEngine(asio::awaitable<T> operation) {
+    return asio::co_spawn(context, std::move(operation), asio::use_future).get();
+  }
 
-    ProcessSpec spec;
-    spec.containerId = containerId;
-    spec.workdir = workdir;
-    spec.timeout = timeout;
-    for (const auto& [k, v] : req.env) spec.env.push_back(k + "=" + v);
-    spec.stdin = req.stdin;
-    if (workdir != kSandboxDir) {
-      // The working directory is created on demand (inside /sandbox, checked above).
-      spec.workdir = kSandboxDir;
-      spec.argv = {"sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", workdir};
+  std::map<std::string, std::string> runtimeOfImage;  // for the isol8.runtime label
+
+  json::object containerSpec(const std::string& image) {
+    ContainerSpecInput input{image, runtimeOfImage[image], engineId, &options, seccompProfile.value_or("")};
+    return makeContainerSpec(input);
+  }
+
+  // ---- images -------------------------------------------------------------------------
+
+  asio::awaitable<ResolvedImage> resolve(const Runtime& runtime, const std::vector<std::string>& packages) {
+    const std::string key = packagesKey(runtime, packages);
+    if (auto it = resolvedImages.find(key); it != resolvedImages.end()) co_return it->second;
+    auto resolved = co_await resolveImage(docker, runtime, options.image, packages);
+    co_await ensureImage(runtime, resolved.image);
+    resolvedImages[key] = resolved;
+    runtimeOfImage[resolved.image] = runtime.name;
+    co_return resolved;
+  }
+
+  asio::awaitable<void> ensureImage(const Runtime& runtime, const std::string& image) {
+    if (presentImages.count(image)) co_return;
+    if (!co_await docker.inspectImage(image)) {
+      if (image != runtime.image)
+        throw Error(errc::image_missing,
+                    fmt::format("Image {} not found in the Docker engine. Build or pull it first, or drop the image "
+                                "option to use {}.",
+                                image, runtime.image));
+      debugLog("image {} missing, building it", image);
+      ImageBuilder builder([](std::string_view line) { debugLog("{}", trim(line)); });
+      co_await builder.asyncEnsure(runtime.name);
+    }
+    presentImages.insert(image);
+  }
+
+  // ---- one run --------------------------------------------------------------------------
+
+  asio::awaitable<ExecutionResult> execute(ExecutionRequest req, EventSink sink, StopSignal& stop) {
+    validateOptions(options);
+    validateRequest(req);
+    const Runtime& runtime = runtimeByName(req.runtime);
+    auto permit = co_await permits.acquire();
+    if (stop.triggered()) throw Error(errc::cancelled, "Execution cancelled");
+    if (!seccompProfile) seccompProfile = loadSeccompProfile(options.security);
+
+    const bool persistentMode = options.mode == ExecutionMode::persistent;
+    if (persistentMode && persistent && persistentRuntime != runtime.name)
+      throw Error(errc::invalid_request,
+                  fmt::format("Cannot switch runtime from \"{}\" to \"{}\". Each persistent container supports a single "
+                              "runtime. Create a new Isol8 instance for a different runtime.",
+                              persistentRuntime, runtime.name));
+    const ResolvedImage image = co_await resolve(runtime, req.installPackages);
+
+    bool firstUse = true;
+    SandboxContainer container;
+    if (persistentMode) {
+      if (!persistent) {
+        persistent = co_await pool.create(image.image);
+        persistentRuntime = runtime.name;
+        std::lock_guard lock(persistentIdMutex);
+        persistentId = persistent->id;
+      } else {
+        firstUse = false;
+      }
+      container = *persistent;
+    } else {
+      container = co_await pool.acquire(image.image);
     }
 
-    const bool customExtension = !req.fileExtension.empty() && req.fileExtension != runtime.extension;
+    ExecutionResult result;
+    std::exception_ptr failure;
+    bool reusable = true;
+    try {
+      result = co_await runIn(container, req, runtime, image, firstUse, sink, stop);
+    } catch (const SetupFailure&) {
+      failure = std::current_exception();  // the user's setup failed; the container is fine
+    } catch (...) {
+      failure = std::current_exception();
+      reusable = false;  // a Docker-level failure may have left it in any state
+    }
+
+    if (persistentMode) {
+      persistent->oomKills = container.oomKills;
+    } else if (options.persist) {
+      debugLog("keeping container {} (persist)", container.id.substr(0, 12));
+    } else {
+      pool.release(std::move(container), reusable);
+    }
+    if (failure) std::rethrow_exception(failure);
+    co_return result;
+  }
+
+  asio::awaitable<ExecutionResult> runIn(SandboxContainer& container, const ExecutionRequest& req,
+                                         const Runtime& runtime, const ResolvedImage& image, bool firstUse,
+                                         const EventSink& sink, StopSignal& stop) {
+    const auto timeout = std::chrono::milliseconds(req.timeoutMs.value_or(options.timeoutMs));
+    const auto secrets = secretValues(options);
+
+    if (!req.files.empty()) co_await writeFiles(container.id, req.files, timeout);
+
+    if (!req.installPackages.empty() && !image.coversPackages) {
+      const auto install = runtime.installCommand(req.installPackages);
+      co_await runSetupStep(container.id, install.argv, install.env, timeout, sink, stop, secrets, "Package install");
+    }
+    if (firstUse && !image.setupScript.empty()) {
+      co_await runSetupStep(container.id, setupArgv(image.setupScript), {}, timeout, sink, stop, secrets,
+                            "Setup script");
+    }
+    if (!trim(req.setupScript).empty()) {
+      co_await runSetupStep(container.id, setupArgv(req.setupScript), {}, timeout, sink, stop, secrets,
+                            "Setup script");
+    }
+
+    ProcessSpec spec;
+    spec.containerId = container.id;
+    spec.timeout = timeout;
+    spec.stop = &stop;
+    spec.stdin = req.stdin;
+    // Secrets and the request's env reach the code's process only (not setup, not the
+    // container), so `docker inspect` never shows them.
+    for (const auto& [k, v] : options.secrets) spec.env.push_back(k + "=" + v);
+    for (const auto& [k, v] : req.env) spec.env.push_back(k + "=" + v);
+    const std::string workdir = resolveWorkdir(req.workdir);
+    if (workdir != kSandboxDir) {
+      // The working directory is created on demand (inside /sandbox, checked above).
+      spec.argv = {"sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", workdir};
+    }
     std::vector<std::string> command;
+    const bool customExtension = !req.fileExtension.empty() && req.fileExtension != runtime.extension;
     if (!trim(req.cmd).empty()) {
       command = {"bash", "-c", req.cmd};
     } else if (runtime.runsInline && !customExtension && req.code.size() <= kMaxInlineCode) {
@@ -100,18 +293,19 @@ struct DockerIsol8::Impl {
       std::string ext = req.fileExtension.empty() ? runtime.extension : req.fileExtension;
       if (!ext.starts_with('.')) ext.insert(0, 1, '.');
       const std::string path = std::string(kSandboxDir) + "/main" + ext;
-      co_await writeFile(containerId, path, req.code, timeout);
+      std::map<std::string, std::string> script{{path, req.code}};
+      co_await writeFiles(container.id, script, timeout);
       command = runtime.fileCommand(path);
     }
     spec.argv.insert(spec.argv.end(), command.begin(), command.end());
 
-    OutputCollector out(options.maxOutputSize), err(options.maxOutputSize);
+    using Type = StreamEvent::Type;
+    OutputChannel out(Type::stdout, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
+    OutputChannel err(Type::stderr, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
     auto outcome = co_await runner.run(spec, [&](DockerStream stream, std::string_view data) {
-      const bool isOut = stream == DockerStream::stdout;
-      auto kept = (isOut ? out : err).append(data);
-      if (onOutput && !kept.empty())
-        onOutput(StreamEvent{isOut ? StreamEvent::Type::stdout : StreamEvent::Type::stderr, std::string(kept)});
+      (stream == DockerStream::stdout ? out : err).write(data);
     });
+    if (outcome.stopped) throw Error(errc::cancelled, "Execution cancelled");
 
     ExecutionResult result;
     result.stdout = out.finish();
@@ -121,94 +315,265 @@ struct DockerIsol8::Impl {
     result.timedOut = outcome.timedOut;
     result.durationMs = outcome.durationMs;
     if (outcome.timedOut) result.stderr += kTimedOutMarker;
-    // A fresh container starts at zero, so any OOM kill counted now happened in this run.
-    if (!outcome.timedOut && outcome.exitCode != 0) result.oomKilled = co_await readOomKillCount(runner, containerId) > 0;
+    if (!outcome.timedOut && outcome.exitCode != 0) {
+      // The counter only grows: compare with its value when the container was last cleaned.
+      const long kills = co_await readOomKillCount(container.id);
+      result.oomKilled = kills > container.oomKills;
+      if (kills >= 0) container.oomKills = kills;
+    }
+    if (!req.outputPaths.empty()) result.files = co_await readFiles(container.id, req.outputPaths, timeout);
+
+    result.executionId = newUuidV4();
+    result.runtime = runtime.name;
+    result.timestamp = isoTimestampNow();
+    result.containerId = container.id;
     co_return result;
   }
 
-  // Writes `content` to `path` as the sandbox user, through the process's stdin (no size limit,
-  // no shell quoting of the content).
-  asio::awaitable<void> writeFile(const std::string& containerId, const std::string& path, const std::string& content,
-                                  std::chrono::milliseconds timeout) {
+  static std::vector<std::string> setupArgv(const std::string& script) { return {"bash", "-c", script}; }
+
+  // An install or setup script: output shown as phase "setup" (masked, capped), never kept.
+  asio::awaitable<void> runSetupStep(const std::string& containerId, std::vector<std::string> argv,
+                                     std::vector<std::string> env, std::chrono::milliseconds timeout,
+                                     const EventSink& sink, StopSignal& stop, const std::vector<std::string>& secrets,
+                                     std::string_view what) {
     ProcessSpec spec;
     spec.containerId = containerId;
-    spec.argv = {"sh", "-c", "cat > \"$1\"", "sh", path};
-    spec.stdin = content;
+    spec.argv = std::move(argv);
+    spec.env = std::move(env);
+    spec.timeout = timeout;
+    spec.stop = &stop;
+    using Type = StreamEvent::Type;
+    OutputChannel out(Type::stdout, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
+    OutputChannel err(Type::stderr, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
+    auto outcome = co_await runner.run(spec, [&](DockerStream stream, std::string_view data) {
+      (stream == DockerStream::stdout ? out : err).write(data);
+    });
+    out.finish();
+    const std::string errors = err.finish();
+    if (outcome.stopped) throw Error(errc::cancelled, "Execution cancelled");
+    if (outcome.timedOut) {
+      const std::string upper = what == "Setup script" ? "SETUP SCRIPT TIMED OUT" : "PACKAGE INSTALL TIMED OUT";
+      throw SetupFailure(fmt::format("{} timed out after {} ms", what, timeout.count()), upper, 137);
+    }
+    if (outcome.exitCode != 0) {
+      throw SetupFailure(fmt::format("{} failed (exit code {}): {}", what, outcome.exitCode, trim(errors)),
+                         fmt::format("{} failed (exit code {})", what, outcome.exitCode), outcome.exitCode);
+    }
+  }
+
+  // ---- files ----------------------------------------------------------------------------
+
+  // Writes files as the sandbox user in one exec: a tar archive on the process's stdin,
+  // unpacked at / (so parents are created; paths were checked to be in /sandbox or /tmp).
+  asio::awaitable<void> writeFiles(const std::string& containerId, const std::map<std::string, std::string>& files,
+                                   std::chrono::milliseconds timeout) {
+    TarWriter tar;
+    for (const auto& [path, content] : files) tar.addFile(resolveSandboxPath(path).substr(1), content);
+    ProcessSpec spec;
+    spec.containerId = containerId;
+    spec.argv = {"tar", "-x", "-C", "/", "--no-same-owner", "--no-same-permissions", "-f", "-"};
+    spec.workdir = "/";
+    spec.stdin = tar.finish();
     spec.timeout = timeout;
     std::string errors;
     auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
       if (s == DockerStream::stderr) errors.append(d);
     });
+    if (outcome.exitCode != 0) {
+      std::string names;
+      for (const auto& [path, content] : files) names += (names.empty() ? "" : ", ") + path;
+      throw Error(errc::io_error, fmt::format("Failed to write file(s) {} in container (exit code {}): {}", names,
+                                              outcome.exitCode, trim(errors)));
+    }
+  }
+
+  // Reads regular files back in one exec (`tar -c`, which stores a symlink as a link instead of
+  // following it, and such entries are skipped). Missing paths are left out.
+  asio::awaitable<std::map<std::string, std::string>> readFiles(const std::string& containerId,
+                                                                const std::vector<std::string>& paths,
+                                                                std::chrono::milliseconds timeout) {
+    ProcessSpec spec;
+    spec.containerId = containerId;
+    spec.argv = {"sh", "-c",
+                 "for p; do [ -e \"$p\" ] || [ -L \"$p\" ] && set -- \"$@\" \"$p\"; shift; done; "
+                 "[ $# -eq 0 ] && exit 0; exec tar -c -C / -f - -- \"$@\"",
+                 "sh"};
+    for (const auto& p : paths) spec.argv.push_back(resolveSandboxPath(p).substr(1));
+    spec.workdir = "/";
+    spec.timeout = timeout;
+    std::string archive, errors;
+    auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
+      (s == DockerStream::stdout ? archive : errors).append(d);
+    });
     if (outcome.exitCode != 0)
-      throw Error(errc::docker_error, fmt::format("Failed to write file {} in container (exit code {}): {}", path,
-                                                  outcome.exitCode, trim(errors)));
+      throw Error(errc::io_error,
+                  fmt::format("Failed to read files in container (exit code {}): {}", outcome.exitCode, trim(errors)));
+    std::map<std::string, std::string> files;
+    if (archive.empty()) co_return files;
+    for (auto& [path, content] : readTarFiles(archive)) files["/" + path] = std::move(content);
+    co_return files;
+  }
+
+  // The kernel's OOM-kill counter of the container's memory cgroup (v1 or v2), -1 if unknown.
+  asio::awaitable<long> readOomKillCount(const std::string& containerId) {
+    ProcessSpec spec;
+    spec.containerId = containerId;
+    spec.argv = {"sh", "-c",
+                 "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events"};
+    spec.timeout = std::chrono::seconds(10);
+    std::string text;
+    auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
+      if (s == DockerStream::stdout) text.append(d);
+    });
+    co_return outcome.exitCode == 0 ? parseOomKills(text) : -1;
+  }
+
+  // ---- engine lifecycle -----------------------------------------------------------------
+
+  // Runs `execute` counted as active, so stop() can end it and wait for it.
+  asio::awaitable<ExecutionResult> tracked(ExecutionRequest req, EventSink sink, std::shared_ptr<StopSignal> stop) {
+    activeRuns.insert(stop.get());
+    std::exception_ptr failure;
+    ExecutionResult result;
+    try {
+      result = co_await execute(std::move(req), std::move(sink), *stop);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    activeRuns.erase(stop.get());
+    runsChanged.notify();
+    if (failure) std::rethrow_exception(failure);
+    co_return result;
+  }
+
+  asio::awaitable<void> stream(ExecutionRequest req, std::shared_ptr<EventQueue> queue) {
+    auto stop = std::make_shared<StopSignal>();
+    queue->onCancel([this, stop] { asio::post(context, [stop] { stop->trigger(); }); });
+    auto event = [&](StreamEvent::Type type, std::string data, StreamEvent::Phase phase) {
+      queue->push(StreamEvent{type, std::move(data), phase});
+    };
+    using Type = StreamEvent::Type;
+    using Phase = StreamEvent::Phase;
+    try {
+      auto result = co_await tracked(std::move(req), [&](StreamEvent e) { queue->push(std::move(e)); }, stop);
+      if (result.timedOut) event(Type::error, "EXECUTION TIMED OUT", Phase::code);
+      event(Type::exit, std::to_string(result.exitCode), Phase::code);
+    } catch (const SetupFailure& f) {
+      event(Type::error, f.streamMessage, Phase::setup);
+      event(Type::exit, std::to_string(f.exitCode), Phase::setup);
+    } catch (const std::exception& e) {
+      event(Type::error, e.what(), Phase::code);
+      event(Type::exit, "1", Phase::code);
+    }
+    queue->close();
+  }
+
+  asio::awaitable<void> start(StartOptions startOptions) {
+    validateOptions(options);
+    co_await docker.ping();
+    if (!startOptions.prewarm || options.mode == ExecutionMode::persistent) co_return;
+    if (!seccompProfile) seccompProfile = loadSeccompProfile(options.security);
+    auto names = startOptions.runtimes.empty() ? runtimeNames() : startOptions.runtimes;
+    for (const auto& name : names) {
+      try {
+        const Runtime& runtime = runtimeByName(name);
+        const std::vector<std::string> noPackages;
+        const auto image = co_await resolve(runtime, noPackages);
+        co_await pool.prewarm(image.image);
+      } catch (const std::exception& e) {
+        debugLog("prewarming {}: {}", name, e.what());  // a cold start later, not an error now
+      }
+    }
+  }
+
+  asio::awaitable<void> stop() {
+    for (auto* run : activeRuns) run->trigger();
+    while (!activeRuns.empty()) co_await runsChanged.wait();
+    co_await pool.drain();
+    if (persistent) {
+      co_await pool.destroy(persistent->id);
+      persistent.reset();
+      std::lock_guard lock(persistentIdMutex);
+      persistentId.clear();
+    }
+  }
+
+  const SandboxContainer& persistentContainer() const {
+    if (!persistent) throw Error(errc::no_container, "No active container. Call execute() first in persistent mode.");
+    return *persistent;
+  }
+
+  asio::awaitable<void> putFile(std::string path, std::string content) {
+    const auto& container = persistentContainer();
+    std::map<std::string, std::string> files{{std::move(path), std::move(content)}};
+    co_await writeFiles(container.id, files, std::chrono::milliseconds(options.timeoutMs));
+  }
+
+  asio::awaitable<std::string> getFile(std::string path) {
+    const auto& container = persistentContainer();
+    const std::vector<std::string> paths{path};
+    auto files = co_await readFiles(container.id, paths, std::chrono::milliseconds(options.timeoutMs));
+    auto it = files.find(resolveSandboxPath(path));
+    if (it == files.end()) throw Error(errc::io_error, fmt::format("File not found in container: {}", path));
+    co_return std::move(it->second);
+  }
+
+  asio::awaitable<void> removeAllContainers() {
+    json::object filters{{"label", json::array{"isol8.engine=" + engineId}}};
+    auto containers = co_await docker.listContainers(filters);
+    for (const auto& c : containers) co_await pool.destroy(std::string(c.as_object().at("Id").as_string()));
   }
 };
 
 DockerIsol8::DockerIsol8(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   if (impl_->options.debug) debugEnabled() = true;
 }
-DockerIsol8::~DockerIsol8() = default;
+
+DockerIsol8::~DockerIsol8() {
+  try {
+    impl_->runOnEngine(impl_->stop());
+  } catch (const std::exception& e) {
+    debugLog("stopping engine: {}", e.what());
+  }
+}
 
 const EngineOptions& DockerIsol8::options() const { return impl_->options; }
 const std::string& DockerIsol8::engineId() const { return impl_->engineId; }
-
-asio::awaitable<void> DockerIsol8::asyncStart() {
-  validateOptions(impl_->options);
-  co_await impl_->docker.ping();
+std::string DockerIsol8::containerId() const {
+  std::lock_guard lock(impl_->persistentIdMutex);
+  return impl_->persistentId;
 }
 
-asio::awaitable<void> DockerIsol8::asyncStop() { co_await asyncRemoveAllContainers(); }
+asio::awaitable<void> DockerIsol8::asyncStart(StartOptions options) {
+  co_await asio::co_spawn(impl_->context, impl_->start(std::move(options)), asio::use_awaitable);
+}
+
+asio::awaitable<void> DockerIsol8::asyncStop() {
+  co_await asio::co_spawn(impl_->context, impl_->stop(), asio::use_awaitable);
+}
+
+asio::awaitable<ExecutionResult> DockerIsol8::asyncExecute(ExecutionRequest request) {
+  co_return co_await asio::co_spawn(
+      impl_->context, impl_->tracked(std::move(request), {}, std::make_shared<StopSignal>()), asio::use_awaitable);
+}
+
+ExecutionStream DockerIsol8::executeStream(ExecutionRequest request) {
+  auto queue = std::make_shared<EventQueue>(impl_->context.get_executor());
+  asio::co_spawn(impl_->context, impl_->stream(std::move(request), queue), asio::detached);
+  return ExecutionStream(queue);
+}
+
+asio::awaitable<void> DockerIsol8::asyncPutFile(std::string path, std::string content) {
+  co_await asio::co_spawn(impl_->context, impl_->putFile(std::move(path), std::move(content)), asio::use_awaitable);
+}
+
+asio::awaitable<std::string> DockerIsol8::asyncGetFile(std::string path) {
+  co_return co_await asio::co_spawn(impl_->context, impl_->getFile(std::move(path)), asio::use_awaitable);
+}
 
 asio::awaitable<void> DockerIsol8::asyncRemoveAllContainers() {
-  json::object filters{{"label", json::array{"isol8.engine=" + impl_->engineId}}};
-  auto containers = co_await impl_->docker.listContainers(filters);
-  for (const auto& c : containers) {
-    std::string id(c.as_object().at("Id").as_string());
-    try {
-      co_await impl_->docker.removeContainer(id);
-    } catch (const std::exception& e) {
-      debugLog("removing {}: {}", id.substr(0, 12), e.what());
-    }
-  }
-}
-
-asio::awaitable<ExecutionResult> DockerIsol8::asyncExecute(ExecutionRequest request, OutputHandler onOutput) {
-  auto& d = *impl_;
-  validateOptions(d.options);
-  validateRequest(request);
-  const Runtime& runtime = runtimeByName(request.runtime);
-  const std::string image = d.options.image.empty() ? runtime.image : d.options.image;
-
-  if (!d.seccompProfile) d.seccompProfile = loadSeccompProfile(d.options.security);
-  ContainerSpecInput specInput{image, runtime.name, d.engineId, &d.options, *d.seccompProfile};
-  auto spec = makeContainerSpec(specInput);
-  co_await d.ensureImage(runtime, image);
-
-  const std::string containerId = co_await d.docker.createContainer(spec);
-  debugLog("created container {} ({})", containerId.substr(0, 12), image);
-  ExecutionResult result;
-  std::exception_ptr failure;
-  try {
-    co_await d.docker.startContainer(containerId);
-    result = co_await d.run(request, runtime, containerId, onOutput);
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  if (!d.options.persist) {
-    try {
-      co_await d.docker.removeContainer(containerId);
-    } catch (const std::exception& e) {
-      debugLog("removing container {}: {}", containerId.substr(0, 12), e.what());
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-
-  result.executionId = newUuidV4();
-  result.runtime = runtime.name;
-  result.timestamp = isoTimestampNow();
-  result.containerId = containerId;
-  co_return result;
+  co_await asio::co_spawn(impl_->context, impl_->removeAllContainers(), asio::use_awaitable);
 }
 
 }  // namespace isol8

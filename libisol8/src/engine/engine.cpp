@@ -8,10 +8,12 @@ namespace isol8 {
 
 using detail::runBlocking;
 
-void Engine::start() { runBlocking(asyncStart()); }
+void Engine::start(StartOptions options) { runBlocking(asyncStart(std::move(options))); }
 void Engine::stop() { runBlocking(asyncStop()); }
-ExecutionResult Engine::execute(ExecutionRequest request, OutputHandler onOutput) {
-  return runBlocking(asyncExecute(std::move(request), std::move(onOutput)));
+ExecutionResult Engine::execute(ExecutionRequest request) { return runBlocking(asyncExecute(std::move(request))); }
+void Engine::putFile(std::string path, std::string content) {
+  runBlocking(asyncPutFile(std::move(path), std::move(content)));
 }
+std::string Engine::getFile(std::string path) { return runBlocking(asyncGetFile(std::move(path))); }
 
 }  // namespace isol8

@@ -61,4 +61,54 @@ std::string OutputCollector::finish() const {
   return kept_ + fmt::format("\n\n--- OUTPUT TRUNCATED ({} bytes, limit: {}) ---", total_, max_);
 }
 
+std::string OutputCollector::truncationMarker() const {
+  if (!truncated_) return {};
+  return fmt::format("\n\n--- OUTPUT TRUNCATED ({} bytes, limit: {}) ---", total_, max_);
+}
+
+SecretMasker::SecretMasker(std::vector<std::string> secrets) {
+  for (auto& s : secrets) {
+    if (!s.empty()) secrets_.push_back(std::move(s));
+  }
+  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+}
+
+std::string SecretMasker::feed(std::string_view chunk) {
+  if (secrets_.empty()) return std::string(chunk);
+  pending_.append(chunk);
+  return scan(false);
+}
+
+std::string SecretMasker::flush() { return scan(true); }
+
+std::string SecretMasker::scan(bool final) {
+  std::string out;
+  const std::string_view text = pending_;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::string_view rest = text.substr(i);
+    bool matched = false, couldStart = false;
+    for (const auto& secret : secrets_) {
+      if (rest.starts_with(secret)) {
+        out += "***";
+        i += secret.size();
+        matched = true;
+        break;
+      }
+      if (!final && rest.size() < secret.size() && std::string_view(secret).starts_with(rest)) couldStart = true;
+    }
+    if (matched) continue;
+    if (couldStart) break;  // wait for more text before deciding
+    out += text[i++];
+  }
+  pending_.erase(0, i);
+  return out;
+}
+
+std::string maskSecrets(std::string_view text, const std::vector<std::string>& secrets) {
+  SecretMasker masker(secrets);
+  if (masker.empty()) return std::string(text);
+  return masker.feed(text) + masker.flush();
+}
+
 }  // namespace isol8::detail

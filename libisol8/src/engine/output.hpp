@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace isol8::detail {
 
@@ -21,6 +22,8 @@ class OutputCollector {
   // The kept bytes, followed when truncated by
   //   "\n\n--- OUTPUT TRUNCATED (<totalBytes> bytes, limit: <maxBytes>) ---"
   std::string finish() const;
+  // The marker finish() appends ("" when not truncated): what a stream shows at its end.
+  std::string truncationMarker() const;
 
  private:
   std::int64_t max_;
@@ -28,5 +31,27 @@ class OutputCollector {
   bool truncated_ = false;
   std::string kept_;
 };
+
+// Replaces every secret value with *** in a stream of chunks, also when a value is split
+// across chunks: the end of a chunk that could be the start of a secret is held back until
+// the next chunk (or flush) decides. Empty values are ignored; at one position the longest
+// secret wins.
+class SecretMasker {
+ public:
+  explicit SecretMasker(std::vector<std::string> secrets);
+  bool empty() const { return secrets_.empty(); }
+  // The masked text that can be released now.
+  std::string feed(std::string_view chunk);
+  // The held-back rest, masked; call once at the end.
+  std::string flush();
+
+ private:
+  std::string scan(bool final);
+  std::vector<std::string> secrets_;
+  std::string pending_;
+};
+
+// Masks a complete text.
+std::string maskSecrets(std::string_view text, const std::vector<std::string>& secrets);
 
 }  // namespace isol8::detail

@@ -1,5 +1,6 @@
 #include "engine/process_runner.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -60,7 +61,32 @@ asio::awaitable<void> killSandboxProcesses(DockerClient& docker, const std::stri
   }
 }
 
+asio::awaitable<void> waitForStop(StopSignal* stop) {
+  if (!stop) {
+    // Never completes on its own; the || below cancels it when another branch ends.
+    asio::steady_timer forever(co_await asio::this_coro::executor, Clock::time_point::max());
+    co_await forever.async_wait(asio::use_awaitable);
+  } else {
+    co_await stop->wait();
+  }
+}
+
 }  // namespace
+
+void StopSignal::trigger() {
+  triggered_ = true;
+  for (auto* timer : waiting_) timer->cancel();
+}
+
+asio::awaitable<void> StopSignal::wait() {
+  if (triggered_) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor, Clock::time_point::max());
+  waiting_.push_back(&timer);
+  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  std::erase(waiting_, &timer);
+  // Woken by trigger(), or cancelled because the run ended first: only the former returns.
+  if (!triggered_) throw boost::system::system_error(ec ? ec : asio::error::operation_aborted);
+}
 
 asio::awaitable<ProcessOutcome> DockerExecRunner::run(const ProcessSpec& spec, OutputSink onOutput) {
   auto execId = co_await docker_.createExec(spec.containerId,
@@ -75,10 +101,10 @@ asio::awaitable<ProcessOutcome> DockerExecRunner::run(const ProcessSpec& spec, O
 
   ProcessOutcome outcome;
   auto finished = co_await ((pump(*conn, demuxer) && feedStdin(*conn, spec.stdin)) ||
-                            deadline.async_wait(asio::use_awaitable));
+                            deadline.async_wait(asio::use_awaitable) || waitForStop(spec.stop));
   outcome.durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  if (finished.index() == 1) {
-    outcome.timedOut = true;
+  if (finished.index() != 0) {
+    (finished.index() == 1 ? outcome.timedOut : outcome.stopped) = true;
     outcome.exitCode = 137;
     conn->close();
     co_await killSandboxProcesses(docker_, spec.containerId);

@@ -12,12 +12,27 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "docker/stream_demuxer.hpp"
 
 namespace isol8::detail {
 
 class DockerClient;
+
+// Stops a run from outside (a streaming consumer that went away, engine shutdown). Lives on
+// the engine's executor: trigger() and wait() must be called there.
+class StopSignal {
+ public:
+  void trigger();
+  bool triggered() const { return triggered_; }
+  // Completes when trigger() is called (at once if it already was).
+  boost::asio::awaitable<void> wait();
+
+ private:
+  bool triggered_ = false;
+  std::vector<boost::asio::steady_timer*> waiting_;
+};
 
 struct ProcessSpec {
   std::string containerId;
@@ -26,11 +41,13 @@ struct ProcessSpec {
   std::string workdir = "/sandbox";
   std::optional<std::string> stdin;  // piped, then closed; nullopt: no stdin at all
   std::chrono::milliseconds timeout{30000};
+  StopSignal* stop = nullptr;  // optional
 };
 
 struct ProcessOutcome {
   int exitCode = 0;
   bool timedOut = false;
+  bool stopped = false;  // ended by the StopSignal (processes killed)
   std::int64_t durationMs = 0;
 };
 

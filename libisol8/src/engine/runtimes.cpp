@@ -46,6 +46,37 @@ std::vector<std::string> Runtime::fileCommand(const std::string& path) const {
   throw Error(errc::not_supported, fmt::format("Runtime {} has no file command", name));
 }
 
+InstallCommand Runtime::installCommand(const std::vector<std::string>& packages) const {
+  InstallCommand install;
+  auto& argv = install.argv;
+  if (name == "python") {
+    argv = {"pip", "install", "--user", "--no-cache-dir", "--break-system-packages", "--disable-pip-version-check",
+            "--retries", "0", "--timeout", "15"};
+    install.env = {"PYTHONUSERBASE=/sandbox/.local"};
+  } else if (name == "node") {
+    argv = {"npm", "install", "--prefix", "/sandbox", "--no-audit", "--no-fund"};
+    install.env = {"NPM_CONFIG_PREFIX=/sandbox/.npm-global", "NPM_CONFIG_CACHE=/sandbox/.npm-cache",
+                   "NPM_CONFIG_FETCH_RETRIES=0", "NPM_CONFIG_FETCH_RETRY_MINTIMEOUT=1000",
+                   "NPM_CONFIG_FETCH_RETRY_MAXTIMEOUT=2000"};
+  } else if (name == "bun") {
+    // Bun 1.4 rejects --global-dir; the BUN_INSTALL_* variables of the image say where to go.
+    argv = {"bun", "install", "-g"};
+  } else if (name == "deno") {
+    // `deno cache` takes one specifier at a time; a bare name means an npm package.
+    argv = {"sh", "-c", "for p in \"$@\"; do deno cache \"$p\" || exit $?; done", "sh"};
+    for (const auto& p : packages) argv.push_back(p.find(':') == std::string::npos ? "npm:" + p : p);
+    install.env = {"DENO_DIR=/sandbox/.deno"};
+    return install;
+  } else {
+    throw Error(errc::not_supported,
+                fmt::format("Package installs for {} are not possible at run time (the root filesystem is read-only). "
+                            "Build a custom image instead: isol8 build --base {} --install <package> --tag <name>",
+                            name, name));
+  }
+  argv.insert(argv.end(), packages.begin(), packages.end());
+  return install;
+}
+
 const Runtime& runtimeByName(std::string_view name) {
   for (const Runtime& runtime : registry()) {
     if (runtime.name == name) return runtime;

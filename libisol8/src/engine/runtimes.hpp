@@ -7,6 +7,12 @@
 
 namespace isol8::detail {
 
+// How a runtime's package manager installs packages into /sandbox, as the sandbox user.
+struct InstallCommand {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // added to the container's environment
+};
+
 struct Runtime {
   std::string name;                     // "python"
   std::string image;                    // "isol8:python"
@@ -18,6 +24,9 @@ struct Runtime {
   std::vector<std::string> inlineCommand(const std::string& code) const;
   // argv that runs the script at `path`.
   std::vector<std::string> fileCommand(const std::string& path) const;
+  // The install of `packages` (names already validated). bash has none at run time (apt
+  // needs the read-only root): Error(not_supported) pointing at custom images.
+  InstallCommand installCommand(const std::vector<std::string>& packages) const;
 };
 
 // Throws Error(invalid_request): Unknown runtime: "<name>". Available: python, node, bun, bash, deno

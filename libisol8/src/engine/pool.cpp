@@ -1,0 +1,252 @@
+#include "engine/pool.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "docker/docker_client.hpp"
+#include "engine/process_runner.hpp"
+#include "isol8/error.hpp"
+#include "util/log.hpp"
+#include "util/text.hpp"
+
+namespace isol8::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Runs as the sandbox user (uid 100), the only user whose processes and files a run can
+// leave behind; with every capability dropped, root could not enter the 0700 /sandbox anyway.
+// 1. `kill -9 -1` (dash builtin: signals every process of uid 100 except this shell), repeated
+//    until /proc shows none left (a fork racing the first kill is caught by the next).
+// 2. Give the owner back every permission a run may have removed, then delete everything in
+//    /sandbox and /tmp, dotfiles included; check that nothing is left.
+// 3. Print the memory cgroup's oom_kill counter: the baseline for the next run's OOM check.
+// Exit codes: 3 processes survive, 4 files survive.
+constexpr const char* kHygieneScript = R"sh(
+kill -9 -1 2>/dev/null
+tries=0
+while :; do
+  alive=0
+  for p in /proc/[0-9]*; do
+    [ "$p" = "/proc/$$" ] && continue
+    if [ -O "$p" ]; then alive=1; break; fi
+  done
+  [ $alive = 0 ] && break
+  tries=$((tries + 1))
+  [ $tries -gt 500 ] && exit 3
+  kill -9 -1 2>/dev/null
+done
+chmod -R u+rwX /sandbox /tmp 2>/dev/null
+rm -rf /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?* 2>/dev/null
+for f in /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?*; do
+  if [ -e "$f" ] || [ -L "$f" ]; then exit 4; fi
+done
+cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events 2>/dev/null
+exit 0
+)sh";
+
+}  // namespace
+
+ContainerPool::ContainerPool(asio::any_io_executor executor, DockerClient& docker, ProcessRunner& runner,
+                             Settings settings, SpecFactory makeSpec)
+    : executor_(std::move(executor)),
+      docker_(docker),
+      runner_(runner),
+      settings_(settings),
+      makeSpec_(std::move(makeSpec)) {}
+
+asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image) {
+  const std::string id = co_await docker_.createContainer(makeSpec_(image));
+  std::exception_ptr failure;
+  try {
+    co_await docker_.startContainer(id);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    co_await destroy(id);
+    std::rethrow_exception(failure);
+  }
+  debugLog("container {} started ({})", id.substr(0, 12), image);
+  co_return SandboxContainer{id, image};
+}
+
+asio::awaitable<void> ContainerPool::destroy(std::string id) {
+  try {
+    co_await docker_.removeContainer(id);
+  } catch (const std::exception& e) {
+    debugLog("removing container {}: {}", id.substr(0, 12), e.what());
+  }
+}
+
+asio::awaitable<bool> ContainerPool::clean(SandboxContainer& container) {
+  ProcessSpec spec;
+  spec.containerId = container.id;
+  spec.argv = {"sh", "-c", kHygieneScript};
+  spec.workdir = "/";
+  spec.timeout = std::chrono::seconds(15);
+  std::string output;
+  ProcessOutcome outcome;
+  try {
+    outcome = co_await runner_.run(spec, [&](DockerStream stream, std::string_view data) {
+      if (stream == DockerStream::stdout) output.append(data);
+    });
+  } catch (const std::exception& e) {
+    debugLog("cleaning container {}: {}", container.id.substr(0, 12), e.what());
+    co_return false;
+  }
+  if (outcome.exitCode != 0) {
+    debugLog("cleaning container {} failed (exit code {})", container.id.substr(0, 12), outcome.exitCode);
+    co_return false;
+  }
+  for (const auto& line : split(output, '\n')) {
+    if (line.starts_with("oom_kill ")) container.oomKills = std::stol(line.substr(9));
+  }
+  co_return true;
+}
+
+asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& image) {
+  auto& pool = pools_[image];
+  for (;;) {
+    if (!pool.clean.empty()) {
+      auto container = std::move(pool.clean.front());
+      pool.clean.pop_front();
+      spawn(topUp(image));
+      co_return container;
+    }
+    if (!pool.dirty.empty()) {
+      auto container = std::move(pool.dirty.front());
+      pool.dirty.pop_front();
+      ++pool.cleaning;
+      const bool cleaned = co_await clean(container);
+      --pool.cleaning;
+      if (cleaned) {
+        spawn(topUp(image));
+        co_return container;
+      }
+      spawn(destroy(container.id));
+      continue;
+    }
+    // A container being cleaned or created in the background is usually faster than a new
+    // one: wait for it, unless enough others are already waiting for the ones in flight.
+    if (pool.cleaning + pool.creating > pool.waiting) {
+      ++pool.waiting;
+      co_await changed_.wait();
+      --pool.waiting;
+      continue;
+    }
+    auto container = co_await create(image);
+    spawn(topUp(image));
+    co_return container;
+  }
+}
+
+void ContainerPool::release(SandboxContainer container, bool reusable) {
+  ++container.runs;
+  auto& pool = pools_[container.image];
+  const auto capacity = static_cast<std::size_t>(
+      settings_.strategy == PoolStrategy::fast ? settings_.size.dirty : std::max(settings_.size.clean, 1));
+  if (!reusable || draining_ || container.runs >= settings_.maxReuse || pool.dirty.size() >= capacity) {
+    spawn(destroy(container.id));
+    if (!draining_) spawn(topUp(container.image));
+    return;
+  }
+  const std::string image = container.image;
+  pool.dirty.push_back(std::move(container));
+  changed_.notify();
+  if (settings_.strategy == PoolStrategy::fast) spawn(topUp(image));
+}
+
+asio::awaitable<void> ContainerPool::topUp(std::string image) {
+  auto& pool = pools_[image];
+  if (pool.toppingUp) co_return;
+  pool.toppingUp = true;
+  try {
+    while (!draining_ && pool.clean.size() < static_cast<std::size_t>(settings_.size.clean)) {
+      if (settings_.strategy == PoolStrategy::fast && !pool.dirty.empty()) {
+        auto container = std::move(pool.dirty.front());
+        pool.dirty.pop_front();
+        ++pool.cleaning;
+        const bool cleaned = co_await clean(container);
+        --pool.cleaning;
+        if (cleaned && !draining_) {
+          pool.clean.push_back(std::move(container));
+        } else {
+          co_await destroy(container.id);
+        }
+      } else {
+        ++pool.creating;
+        std::optional<SandboxContainer> created;
+        try {
+          created = co_await create(image);
+        } catch (const std::exception& e) {
+          debugLog("warming a container of {}: {}", image, e.what());
+        }
+        --pool.creating;
+        if (!created) break;
+        if (draining_) {
+          co_await destroy(created->id);
+        } else {
+          pool.clean.push_back(std::move(*created));
+        }
+      }
+      changed_.notify();
+    }
+  } catch (...) {
+    pool.toppingUp = false;
+    changed_.notify();
+    throw;
+  }
+  pool.toppingUp = false;
+  changed_.notify();
+}
+
+asio::awaitable<void> ContainerPool::prewarm(const std::string& image) {
+  co_await topUp(image);
+  // Another top-up may have been running: wait for it to finish filling.
+  auto& pool = pools_[image];
+  while (pool.toppingUp) co_await changed_.wait();
+}
+
+asio::awaitable<void> ContainerPool::drain() {
+  draining_ = true;
+  changed_.notify();
+  while (backgroundTasks_ > 0) co_await changed_.wait();
+  std::vector<std::string> ids;
+  // Entries stay in the map (only emptied): coroutines hold references to them.
+  for (auto& [image, pool] : pools_) {
+    for (auto& c : pool.clean) ids.push_back(c.id);
+    for (auto& c : pool.dirty) ids.push_back(c.id);
+    pool.clean.clear();
+    pool.dirty.clear();
+  }
+  for (auto& id : ids) co_await destroy(id);
+  draining_ = false;
+}
+
+std::size_t ContainerPool::readyCount(const std::string& image) const {
+  auto it = pools_.find(image);
+  return it == pools_.end() ? 0 : it->second.clean.size();
+}
+
+void ContainerPool::spawn(asio::awaitable<void> task) {
+  ++backgroundTasks_;
+  asio::co_spawn(executor_, std::move(task), [this](std::exception_ptr failure) {
+    if (failure) {
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        debugLog("pool: {}", e.what());
+      }
+    }
+    --backgroundTasks_;
+    changed_.notify();
+  });
+}
+
+}  // namespace isol8::detail
