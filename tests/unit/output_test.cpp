@@ -202,3 +202,55 @@ TEST_CASE("random splits: stream view, kept bytes and count agree", "[output][ut
     REQUIRE(completeUtf8(kept));                                // no half character at the cut
   }
 }
+
+// ---- secret masking ----------------------------------------------------------------------
+
+namespace {
+// Feeds `chunks` through a masker and returns every piece it released, in order.
+std::vector<std::string> maskChunks(std::vector<std::string> secrets, const std::vector<std::string>& chunks) {
+  isol8::detail::SecretMasker masker(std::move(secrets));
+  std::vector<std::string> released;
+  for (const auto& c : chunks) released.push_back(masker.feed(c));
+  released.push_back(masker.flush());
+  return released;
+}
+std::string concat(const std::vector<std::string>& parts) {
+  std::string all;
+  for (const auto& p : parts) all += p;
+  return all;
+}
+}  // namespace
+
+TEST_CASE("masking: every occurrence of every secret becomes ***", "[output][secrets]") {
+  using isol8::detail::maskSecrets;
+  CHECK(maskSecrets("a hunter2 b hunter2", {"hunter2"}) == "a *** b ***");
+  CHECK(maskSecrets("k1=abc k2=xyz", {"abc", "xyz"}) == "k1=*** k2=***");
+  CHECK(maskSecrets("nothing here", {}) == "nothing here");
+  CHECK(maskSecrets("empty values are ignored", {""}) == "empty values are ignored");
+  // Overlapping secrets: the longest one at a position wins.
+  CHECK(maskSecrets("tokenABCDEF", {"ABC", "ABCDEF"}) == "token***");
+}
+
+TEST_CASE("masking: a secret split across chunks never leaks, not even in part", "[output][secrets]") {
+  const std::string secret = "SuperSecretValue42";
+  for (std::size_t cut = 1; cut < secret.size(); ++cut) {
+    auto released = maskChunks({secret}, {"token=" + secret.substr(0, cut), secret.substr(cut) + " end"});
+    CHECK(concat(released) == "token=*** end");
+    // The first chunk alone must not release the secret's beginning.
+    CHECK(released[0] == "token=");
+  }
+  // Split over many one-byte chunks.
+  std::vector<std::string> bytes;
+  for (char c : "x" + secret + "y") bytes.emplace_back(1, c);
+  CHECK(concat(maskChunks({secret}, bytes)) == "x***y");
+}
+
+TEST_CASE("masking: a held-back prefix that is not a secret is released", "[output][secrets]") {
+  auto released = maskChunks({"secret"}, {"the sec", "ond line"});
+  CHECK(released[0] == "the ");
+  CHECK(concat(released) == "the second line");
+  // Output ending in a partial secret comes out at flush.
+  released = maskChunks({"secret"}, {"ends with sec"});
+  CHECK(released.back() == "sec");
+  CHECK(concat(released) == "ends with sec");
+}

@@ -1,0 +1,118 @@
+// The warm pool against the real engine: reuse leaks nothing from one run into the next
+// (processes, files in /sandbox and /tmp, environment), whatever the strategy and seccomp
+// mode; maxReuse and maxConcurrent hold; prewarm and stop manage the containers.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+#include "support.hpp"
+
+using isol8::DockerIsol8;
+using isol8::EngineOptions;
+using isol8::ExecutionRequest;
+using isol8::test::containersWithLabel;
+
+namespace {
+
+ExecutionRequest bash(const std::string& cmd) {
+  ExecutionRequest req;
+  req.runtime = "bash";
+  req.cmd = cmd;
+  return req;
+}
+
+// Plants traces in one run, then runs a checker until it lands in that same container (the
+// pool hands containers out in turn) and returns the checker's output there.
+std::string traceSeenOnReuse(DockerIsol8& engine) {
+  // Two background processes (one in its own session), files in /sandbox (one hidden, one
+  // made unreadable) and /tmp; wait until both processes are up so run 1 really leaves them.
+  auto plant = bash(
+      "nohup sleep 1000 >/dev/null 2>&1 & "
+      "setsid sh -c 'while :; do sleep 1; done' >/dev/null 2>&1 & "
+      "until [ \"$(pgrep -u 100 -c -x 'sleep|sh')\" -ge 2 ]; do :; done; "
+      "echo secret > /sandbox/secret_data.txt; mkdir -p /sandbox/.hidden/deep; touch /sandbox/.hidden/deep/f; "
+      "echo t > /tmp/tmpfile; chmod 000 /sandbox/.hidden; "
+      "ls -A /sandbox /tmp | tr '\\n' ' '");
+  plant.env["CARRY"] = "over";
+  auto planted = engine.execute(plant);
+  // The traces exist at the end of run 1 (so the checks below can fail).
+  CHECK_THAT(planted.stdout, Catch::Contains("secret_data.txt") && Catch::Contains("tmpfile"));
+  for (int i = 0; i < 6; ++i) {
+    auto check = engine.execute(bash(
+        "echo \"procs=$(pgrep -u 100 -c -x 'sleep|sh') files=$(ls -A /sandbox /tmp | tr '\\n' ' ')"
+        " env=${CARRY:-not_set}\""));
+    if (check.containerId == planted.containerId) return check.stdout;
+  }
+  FAIL("the pool never reused the container");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("pooled reuse leaks nothing: processes, /sandbox, /tmp, environment", "[pool][hygiene]") {
+  auto strategy = GENERATE(isol8::PoolStrategy::fast, isol8::PoolStrategy::secure);
+  auto seccomp = GENERATE(isol8::SeccompMode::strict, isol8::SeccompMode::unconfined);
+  EngineOptions options;
+  options.poolStrategy = strategy;
+  options.security.seccomp = seccomp;
+  DockerIsol8 engine(options);
+  const std::string seen = traceSeenOnReuse(engine);
+  CHECK(seen == "procs=0 files=/sandbox:  /tmp:  env=not_set\n");
+}
+
+TEST_CASE("a container is replaced after maxReuse runs", "[pool]") {
+  EngineOptions options;
+  options.poolSize = {0, 1};  // no spare: the one container is reused while it may be
+  options.maxReuse = 2;
+  DockerIsol8 engine(options);
+  const auto a = engine.execute(bash("true")).containerId;
+  const auto b = engine.execute(bash("true")).containerId;
+  const auto c = engine.execute(bash("true")).containerId;
+  CHECK(a == b);
+  CHECK(c != a);
+  // The retired container is gone, not just set aside.
+  engine.stop();
+  CHECK(isol8::test::runProgram({"docker", "inspect", a}).exitCode != 0);
+}
+
+TEST_CASE("maxConcurrent bounds how many runs overlap", "[pool][concurrency]") {
+  // Each run prints its start and end time (host clock, ns); count the largest overlap.
+  auto maxOverlap = [](int maxConcurrent) {
+    EngineOptions options;
+    options.maxConcurrent = maxConcurrent;
+    DockerIsol8 engine(options);
+    std::vector<isol8::ExecutionStream> streams;
+    for (int i = 0; i < 4; ++i) streams.push_back(engine.executeStream(bash("date +%s%N; sleep 1.5; date +%s%N")));
+    std::vector<std::pair<long long, int>> edges;
+    for (auto& stream : streams) {
+      std::string out;
+      for (const auto& e : stream)
+        if (e.type == isol8::StreamEvent::Type::stdout) out += e.data;
+      std::istringstream in(out);
+      long long start = 0, end = 0;
+      in >> start >> end;
+      REQUIRE(end > start);
+      edges.push_back({start, +1});
+      edges.push_back({end, -1});
+    }
+    std::sort(edges.begin(), edges.end());
+    int now = 0, most = 0;
+    for (const auto& [t, d] : edges) most = std::max(most, now += d);
+    return most;
+  };
+  CHECK(maxOverlap(2) <= 2);
+  CHECK(maxOverlap(4) >= 3);  // control: without the bound the runs do overlap
+}
+
+TEST_CASE("start with prewarm fills the pool; stop removes every container", "[pool]") {
+  DockerIsol8 engine;
+  const std::string label = "isol8.engine=" + engine.engineId();
+  engine.start({true, {"python", "bash"}});
+  CHECK(containersWithLabel(label).size() == 2);
+  auto r = engine.execute(bash("echo warm"));
+  CHECK(r.stdout == "warm\n");
+  engine.stop();
+  CHECK(containersWithLabel(label).empty());
+  engine.stop();  // idempotent
+}
