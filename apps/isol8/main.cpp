@@ -26,6 +26,9 @@ Options:
 Commands:
   run [file]        run code in a hardened container (-e code, a file, --cmd, or stdin)
   setup [--force]   build the runtime images isol8:python, :node, :bun, :deno, :bash
+  config [--json]   show the configuration in effect (isol8.config.json or ~/.isol8/config.json)
+  cleanup [--force] [--images]
+                    remove isol8's containers (and with --images its images)
   help              display this help
 )";
 
@@ -62,6 +65,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return isol8::cli::runCommand(rest, global);
     if (command == "setup") return isol8::cli::setupCommand(rest, global);
+    if (command == "config") return isol8::cli::configCommand(rest, global);
+    if (command == "cleanup") return isol8::cli::cleanupCommand(rest, global);
     if (command == "help") {
       fmt::print("{}", kHelp);
       return 0;

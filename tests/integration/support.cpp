@@ -44,7 +44,8 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return p.string();
 }
 
-CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input) {
+CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input,
+                         const std::string& cwd) {
   // Files rather than pipes: no deadlock whatever the sizes, and no reader threads.
   TempDir dir;
   const auto inPath = dir.write("stdin", input.value_or(""));
@@ -54,6 +55,7 @@ CommandResult runProgram(const std::vector<std::string>& argv, const std::option
   posix_spawn_file_actions_addopen(&actions, 0, input ? inPath.c_str() : "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -69,9 +71,9 @@ CommandResult runProgram(const std::vector<std::string>& argv, const std::option
   return result;
 }
 
-CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input) {
+CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input, const std::string& cwd) {
   args.insert(args.begin(), ISOL8_CLI_PATH);
-  return runProgram(args, input);
+  return runProgram(args, input, cwd);
 }
 
 std::vector<std::string> containersWithLabel(const std::string& label) {

@@ -15,11 +15,14 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs a program with `input` on its stdin (nullopt: /dev/null) and captures both streams.
-CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input = std::nullopt);
+// Runs a program with `input` on its stdin (nullopt: /dev/null) and captures both streams;
+// `cwd` (empty: the test's own) is its working directory.
+CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input = std::nullopt,
+                         const std::string& cwd = {});
 
 // Runs the isol8 CLI built by this tree.
-CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input = std::nullopt);
+CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input = std::nullopt,
+                     const std::string& cwd = {});
 
 // Ids of the containers (any state) carrying `label` (e.g. "isol8.engine=<id>").
 std::vector<std::string> containersWithLabel(const std::string& label);

@@ -1,0 +1,120 @@
+// Configuration: isol8.config.json (in the working directory) or ~/.isol8/config.json, over
+// built-in defaults. docs/configuration.md lists every key and where it applies.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "isol8/options.hpp"
+
+namespace isol8 {
+
+// Limits and modes a run gets unless the request or a flag says otherwise.
+struct ExecutionDefaults {
+  std::int64_t timeoutMs = 30000;
+  std::string memoryLimit = "512m";
+  double cpuLimit = 1.0;
+  NetworkMode network = NetworkMode::none;
+  std::string sandboxSize = "512m";  // tmpfs /sandbox
+  std::string tmpSize = "256m";      // tmpfs /tmp
+  bool readonlyRootFs = true;
+};
+
+// Host-name patterns (regular expressions) for filtered networking; the blacklist wins.
+struct NetworkFilter {
+  std::vector<std::string> whitelist;
+  std::vector<std::string> blacklist;
+};
+
+struct CleanupConfig {
+  bool autoPrune = true;                   // the server prunes idle sessions
+  std::int64_t maxContainerAgeMs = 3600000;  // idle time after which a session is pruned
+};
+
+// The policy for fetching code from a URL (codeUrl / --url).
+struct RemoteCodeConfig {
+  bool enabled = false;
+  std::vector<std::string> allowedSchemes{"https"};
+  std::vector<std::string> allowedHosts;  // patterns; empty allows every host not blocked
+  std::vector<std::string> blockedHosts = defaultBlockedHosts();
+  std::int64_t maxCodeSize = 10485760;
+  std::int64_t fetchTimeoutMs = 30000;
+  bool requireHash = false;
+  bool enableCache = true;
+  std::int64_t cacheTtl = 3600;  // seconds
+
+  // Loopback, private, link-local and cloud-metadata hosts (SSRF protection).
+  static std::vector<std::string> defaultBlockedHosts();
+};
+
+struct AuditConfig {
+  bool enabled = false;
+  std::string destination = "filesystem";  // filesystem | file | stdout
+  std::optional<std::string> logDir;
+  std::optional<std::string> postLogScript;
+  bool trackResources = true;
+  std::int64_t retentionDays = 90;
+  bool includeCode = false;
+  bool includeOutput = false;
+};
+
+// Database-backed API keys of the server.
+struct AuthConfig {
+  bool enabled = false;
+  std::optional<std::string> connectionString;  // unset: ~/.isol8/auth.db (SQLite)
+  std::int64_t defaultTtlMs = 86400000;
+  std::int64_t cleanupIntervalMs = 3600000;
+};
+
+// A custom image that `isol8 setup` and the server build when it is missing.
+struct PrebuiltImage {
+  std::string tag;
+  std::string runtime;
+  std::vector<std::string> installPackages;
+  std::optional<std::string> setupScript;
+};
+
+struct Config {
+  bool debug = false;
+  int maxConcurrent = 10;
+  ExecutionDefaults defaults;
+  NetworkFilter network;
+  CleanupConfig cleanup;
+  PoolStrategy poolStrategy = PoolStrategy::fast;
+  PoolSize poolSize;
+  SecurityOptions security;  // customProfilePath empty: unset
+  RemoteCodeConfig remoteCode;
+  AuditConfig audit;
+  AuthConfig auth;
+  std::vector<PrebuiltImage> prebuiltImages;
+
+  // The file the values came from; empty when they are the built-in defaults.
+  std::string source;
+};
+
+// The first existing file of <cwd>/isol8.config.json and $HOME/.isol8/config.json (no merging
+// between the two), over the defaults; the defaults alone when neither exists.
+// Throws Error(invalid_request) naming the file and the key when the file is not valid.
+Config loadConfig(const std::filesystem::path& cwd = std::filesystem::current_path());
+
+// Parses a config file's text over the defaults: sections (defaults, cleanup, remoteCode,
+// audit, auth, security) are merged key by key, lists and scalars replace, unknown keys are
+// ignored, a null value keeps the default. Types, ranges, enum values, sizes and patterns are
+// checked; `source` names the file in error messages and becomes Config::source:
+//   Invalid config file <source>: defaults.timeoutMs must be a positive number
+Config parseConfig(std::string_view json, std::string source);
+
+// The configuration as JSON with a 2-space indent and no final newline (what `isol8 config --json` prints); unset
+// optional keys are omitted and `source` is not included. parseConfig reads it back.
+std::string toJson(const Config& config);
+
+// The options of a local engine that the configuration sets: defaults.* (except
+// readonlyRootFs: the root is always read-only), security, poolStrategy, poolSize,
+// maxConcurrent and debug.
+EngineOptions engineOptionsFrom(const Config& config);
+
+}  // namespace isol8
