@@ -21,6 +21,7 @@
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
+#include "isol8/config.hpp"
 #include "isol8/docker_isol8.hpp"
 #include "isol8/error.hpp"
 #include "isol8/runtime_registry.hpp"
@@ -102,9 +103,13 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   po::notify(vm);
 
   RunInput in;
+  // isol8.config.json / ~/.isol8/config.json first; every flag given overrides it.
+  const Config config = loadConfig();
+  in.options = engineOptionsFrom(config);
   auto& req = in.request;
   auto& opt = in.options;
   if (vm["debug"].as<bool>()) debug = true;
+  if (config.debug) debug = true;
   opt.debug = debug;
   in.stream = !vm["no-stream"].as<bool>();
   opt.persist = vm["persist"].as<bool>();

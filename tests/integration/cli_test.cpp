@@ -1,6 +1,10 @@
 // The isol8 CLI end to end: input resolution, runtimes, exit codes and error messages.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "support.hpp"
 
 using isol8::test::runCli;
@@ -130,4 +134,53 @@ TEST_CASE("version and help", "[cli]") {
   auto o = runCli({"run", "--frob"});
   CHECK(o.exitCode == 1);
   CHECK(o.err == "error: unknown option '--frob'\n");
+}
+
+TEST_CASE("run takes its defaults from isol8.config.json; flags override it", "[cli][config]") {
+  isol8::test::TempDir dir;
+  dir.write("isol8.config.json", R"({"defaults": {"timeoutMs": 700}})");
+  auto timedOut = runCli({"run", "--cmd", "sleep 5; echo late"}, std::nullopt, dir.path);
+  CHECK(timedOut.exitCode == 137);
+  CHECK(timedOut.out.empty());
+  CHECK_THAT(timedOut.err, Catch::Contains("EXECUTION TIMED OUT"));
+  auto overridden = runCli({"run", "--timeout", "20000", "--cmd", "sleep 1; echo in time"}, std::nullopt, dir.path);
+  CHECK(overridden.exitCode == 0);
+  CHECK(overridden.out == "in time\n");
+  dir.write("isol8.config.json", R"({"defaults": {"timeoutMs": "soon"}})");
+  auto invalid = runCli({"run", "-e", "print(1)"}, std::nullopt, dir.path);
+  CHECK(invalid.exitCode == 1);
+  CHECK_THAT(invalid.err, Catch::StartsWith("[ERR] Invalid config file ") && Catch::Contains("defaults.timeoutMs"));
+}
+
+TEST_CASE("run flags: --secret masks, --setup runs first, --files injects, --out writes stdout", "[cli]") {
+  isol8::test::TempDir dir;
+  dir.write("setup.sh", "echo from-file > /sandbox/setup.txt\n");
+  std::filesystem::create_directories(dir.path + "/project/lib");
+  std::filesystem::create_directories(dir.path + "/project/.git");
+  dir.write("project/main.txt", "top");
+  dir.write("project/lib/util.txt", "nested");
+  dir.write("project/.git/config", "skipped");
+  const std::string out = dir.path + "/out.txt";
+  auto r = runCli({"run", "--secret", "TOKEN=s3cr3t-value", "--setup", "echo literal > /sandbox/lit.txt", "--setup",
+                   dir.path + "/setup.sh", "--files", dir.path + "/project", "--out", out, "--cmd",
+                   "echo $TOKEN; cat /sandbox/lit.txt /sandbox/setup.txt /sandbox/main.txt /sandbox/lib/util.txt; "
+                   "test -e /sandbox/.git && echo git-copied || echo no-git"});
+  CHECK(r.exitCode == 0);
+  CHECK(r.out == "***\nliteral\nfrom-file\ntopnestedno-git\n");
+  std::ifstream written(out);
+  std::string text((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  CHECK(text == r.out);
+  CHECK_THAT(r.err, Catch::Contains("[Run] Output written to " + out));
+  auto bad = runCli({"run", "--secret", "NOEQUALS", "-e", "print(1)"});
+  CHECK(bad.exitCode == 1);
+  CHECK(bad.err == "[ERR] Invalid --secret \"NOEQUALS\": expected KEY=VALUE\n");
+  auto notDir = runCli({"run", "--files", out, "-e", "print(1)"});
+  CHECK(notDir.exitCode == 1);
+  CHECK(notDir.err == "[ERR] --files path is not a directory: " + out + "\n");
+}
+
+TEST_CASE("run --max-output caps streamed output too", "[cli]") {
+  auto capped = runCli({"run", "--max-output", "100", "-e", "print('z' * 1000)"});
+  CHECK(capped.exitCode == 0);
+  CHECK(capped.out == std::string(100, 'z') + "\n\n--- OUTPUT TRUNCATED (1001 bytes, limit: 100) ---");
 }
