@@ -47,7 +47,7 @@ TEST_CASE("each runtime runs hello from -e, from a file and from stdin", "[cli][
   }
 }
 
-TEST_CASE("stdin without -r runs python; -e defaults to python; --cmd defaults to bash", "[cli]") {
+TEST_CASE("stdin without -r runs python - -e defaults to python - --cmd defaults to bash", "[cli]") {
   CHECK(runCli({"run"}, "import sys; print(sys.version_info[0])").out == "3\n");
   CHECK(runCli({"run", "-e", "import sys; print(sys.version_info[0])"}).out == "3\n");
   CHECK(runCli({"run", "--cmd", "echo $BASH_VERSION | cut -c1"}).out == "5\n");
@@ -136,7 +136,7 @@ TEST_CASE("version and help", "[cli]") {
   CHECK(o.err == "error: unknown option '--frob'\n");
 }
 
-TEST_CASE("run takes its defaults from isol8.config.json; flags override it", "[cli][config]") {
+TEST_CASE("run takes its defaults from isol8.config.json - flags override it", "[cli][config]") {
   isol8::test::TempDir dir;
   dir.write("isol8.config.json", R"({"defaults": {"timeoutMs": 700}})");
   auto timedOut = runCli({"run", "--cmd", "sleep 5; echo late"}, std::nullopt, dir.path);

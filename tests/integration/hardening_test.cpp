@@ -26,7 +26,7 @@ TEST_CASE("the sandbox user cannot signal PID 1", "[hardening]") {
   CHECK_THAT(r.stdout, !Catch::Contains("rc=0"));
 }
 
-TEST_CASE("the root filesystem is read-only; /sandbox and /tmp are writable", "[hardening]") {
+TEST_CASE("the root filesystem is read-only - /sandbox and /tmp are writable", "[hardening]") {
   auto r = runCode("bash",
                    "for d in / /etc /usr/bin /sandbox /tmp; do touch $d/probe 2>/dev/null && echo \"$d ok\" || echo \"$d denied\"; done");
   CHECK(r.stdout == "/ denied\n/etc denied\n/usr/bin denied\n/sandbox ok\n/tmp ok\n");
@@ -92,7 +92,7 @@ TEST_CASE("network none: no connection leaves the sandbox", "[hardening][network
   CHECK(dns.stdout == "no dns\n");
 }
 
-TEST_CASE("the default seccomp profile refuses dangerous syscalls; unconfined does not", "[hardening][seccomp]") {
+TEST_CASE("the default seccomp profile refuses dangerous syscalls - unconfined does not", "[hardening][seccomp]") {
   // syscall numbers for x86_64; each call is made with harmless arguments.
   const std::string probe = R"(import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
@@ -110,6 +110,7 @@ for name, nr, args in calls:
   unconfined.security.seccomp = isol8::SeccompMode::unconfined;
   auto open = runCode("python", probe, unconfined);
   CHECK_THAT(open.stdout, Catch::Contains("ptrace allowed"));
-  CHECK_THAT(open.stdout, Catch::Contains("userfaultfd allowed"));
+  // (userfaultfd is not a control: the kernel's vm.unprivileged_userfaultfd=0 refuses it to
+  // uid 100 with EPERM even without seccomp.)
   CHECK_THAT(open.stdout, Catch::Contains("io_uring_setup allowed"));
 }

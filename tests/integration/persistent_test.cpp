@@ -63,7 +63,7 @@ TEST_CASE("persistent: putFile and getFile round-trip binary data", "[persistent
   CHECK_THROWS_WITH(engine.putFile("/etc/passwd", "x"), Catch::Contains("inside /sandbox or /tmp"));
 }
 
-TEST_CASE("persistent: file operations need a container; the runtime cannot switch", "[persistent][errors]") {
+TEST_CASE("persistent: file operations need a container - the runtime cannot switch", "[persistent][errors]") {
   DockerIsol8 engine(persistentOptions());
   CHECK_THROWS_WITH(engine.putFile("/sandbox/a", "x"), "No active container. Call execute() first in persistent mode.");
   CHECK_THROWS_WITH(engine.getFile("/sandbox/a"), "No active container. Call execute() first in persistent mode.");

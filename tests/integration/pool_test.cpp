@@ -38,7 +38,7 @@ std::string traceSeenOnReuse(DockerIsol8& engine) {
   auto planted = engine.execute(plant);
   // The traces exist at the end of run 1 (so the checks below can fail).
   CHECK_THAT(planted.stdout, Catch::Contains("secret_data.txt") && Catch::Contains("tmpfile"));
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 10; ++i) {
     auto check = engine.execute(bash(
         "echo \"procs=$(pgrep -u 100 -c -x 'sleep|sh') files=$(ls -A /sandbox /tmp | tr '\\n' ' ')"
         " env=${CARRY:-not_set}\""));
@@ -105,7 +105,7 @@ TEST_CASE("maxConcurrent bounds how many runs overlap", "[pool][concurrency]") {
   CHECK(maxOverlap(4) >= 3);  // control: without the bound the runs do overlap
 }
 
-TEST_CASE("start with prewarm fills the pool; stop removes every container", "[pool]") {
+TEST_CASE("start with prewarm fills the pool and stop removes every container", "[pool]") {
   DockerIsol8 engine;
   const std::string label = "isol8.engine=" + engine.engineId();
   engine.start({true, {"python", "bash"}});

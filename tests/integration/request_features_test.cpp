@@ -57,7 +57,7 @@ TEST_CASE("file paths outside /sandbox and /tmp are refused", "[files][errors]")
   CHECK_THROWS_WITH(engine.execute(req), Catch::Contains("inside /sandbox or /tmp"));
 }
 
-TEST_CASE("outputPaths come back in result.files; missing ones are left out", "[files]") {
+TEST_CASE("outputPaths come back in result.files - missing ones are left out", "[files]") {
   DockerIsol8 engine;
   auto req = request("python",
                      "import os\nos.makedirs('/sandbox/out', exist_ok=True)\n"
@@ -73,7 +73,7 @@ TEST_CASE("outputPaths come back in result.files; missing ones are left out", "[
   CHECK(r.files.count("/sandbox/link") == 0);  // a symlink is not followed out of the sandbox's view
 }
 
-TEST_CASE("setupScript runs before the code as the sandbox user; failure stops the run", "[setup]") {
+TEST_CASE("setupScript runs before the code as the sandbox user - failure stops the run", "[setup]") {
   DockerIsol8 engine;
   auto req = request("python", "print(open('/sandbox/hello.txt').read().strip())");
   req.setupScript = "echo prepared > /sandbox/hello.txt\nid -u >> /sandbox/hello.txt";

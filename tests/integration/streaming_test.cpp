@@ -108,7 +108,7 @@ TEST_CASE("a streamed timeout ends with EXECUTION TIMED OUT and exit 137", "[str
   CHECK(seen.back().event.data == "137");
 }
 
-TEST_CASE("setup output is phase setup; a failing setup ends the stream with its exit code", "[stream][setup]") {
+TEST_CASE("setup output is phase setup - a failing setup ends the stream with its exit code", "[stream][setup]") {
   DockerIsol8 engine;
   auto req = python("print('code ran')");
   req.setupScript = "echo preparing";

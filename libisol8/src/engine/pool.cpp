@@ -22,7 +22,8 @@ namespace {
 // Runs as the sandbox user (uid 100), the only user whose processes and files a run can
 // leave behind; with every capability dropped, root could not enter the 0700 /sandbox anyway.
 // 1. `kill -9 -1` (dash builtin: signals every process of uid 100 except this shell), repeated
-//    until /proc shows none left (a fork racing the first kill is caught by the next).
+//    until /proc shows none left (a fork racing the first kill is caught by the next; a dying
+//    process may take a moment to be reaped, hence the short sleeps, ~3 s at most).
 // 2. Give the owner back every permission a run may have removed, then delete everything in
 //    /sandbox and /tmp, dotfiles included; check that nothing is left.
 // 3. Print the memory cgroup's oom_kill counter: the baseline for the next run's OOM check.
@@ -38,8 +39,9 @@ while :; do
   done
   [ $alive = 0 ] && break
   tries=$((tries + 1))
-  [ $tries -gt 500 ] && exit 3
+  [ $tries -gt 300 ] && exit 3
   kill -9 -1 2>/dev/null
+  sleep 0.01
 done
 chmod -R u+rwX /sandbox /tmp 2>/dev/null
 rm -rf /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?* 2>/dev/null
