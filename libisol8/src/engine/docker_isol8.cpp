@@ -258,7 +258,15 @@ struct DockerIsol8::Impl {
 
     if (!req.installPackages.empty() && !image.coversPackages) {
       const auto install = runtime.installCommand(req.installPackages);
-      co_await runSetupStep(container.id, install.argv, install.env, timeout, sink, stop, secrets, "Package install");
+      try {
+        co_await runSetupStep(container.id, install.argv, install.env, timeout, sink, stop, secrets, "Package install");
+      } catch (SetupFailure& failure) {
+        // The usual cause by far: say so instead of leaving it to the package manager's words.
+        if (options.network == NetworkMode::none)
+          failure = SetupFailure(failure.message() + "\n(The network is off: installs need network access, e.g. --net host.)",
+                                 failure.streamMessage, failure.exitCode);
+        throw;
+      }
     }
     if (firstUse && !image.setupScript.empty()) {
       co_await runSetupStep(container.id, setupArgv(image.setupScript), {}, timeout, sink, stop, secrets,
