@@ -12,5 +12,7 @@ struct GlobalOptions {
 
 int runCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 int setupCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int buildCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int listCustomCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 
 }  // namespace isol8::cli

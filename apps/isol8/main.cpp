@@ -26,6 +26,8 @@ Options:
 Commands:
   run [file]        run code in a hardened container (-e code, a file, --cmd, or stdin)
   setup [--force]   build the runtime images isol8:python, :node, :bun, :deno, :bash
+  build             build a custom image: --base <runtime> --tag <name> [--install <pkg>]... [--setup <cmd|file>]... [--force]
+  list-custom       list the custom images (labelled org.isol8.runtime)
   help              display this help
 )";
 
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return isol8::cli::runCommand(rest, global);
     if (command == "setup") return isol8::cli::setupCommand(rest, global);
+    if (command == "build") return isol8::cli::buildCommand(rest, global);
+    if (command == "list-custom") return isol8::cli::listCustomCommand(rest, global);
     if (command == "help") {
       fmt::print("{}", kHelp);
       return 0;
