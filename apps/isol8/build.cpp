@@ -23,14 +23,17 @@ namespace {
 // The runtimes a custom image can be built on, in the order the messages list them.
 const std::vector<std::string> kBuildRuntimes = {"python", "node", "bun", "deno", "bash"};
 
-// --setup takes a command or the path of a script file.
+// --setup takes a command or the path of a script file (its content is used).
 std::string setupText(const std::string& value) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(value, ec)) return value;
   std::ifstream in(value, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  return text.str();
+  auto script = text.str();
+  // The file's final newline would leave an empty line between joined --setup parts.
+  while (!script.empty() && (script.back() == '\n' || script.back() == '\r')) script.pop_back();
+  return script;
 }
 
 std::string firstLineSummary(const std::string& script) {

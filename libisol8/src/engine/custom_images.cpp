@@ -144,8 +144,10 @@ asio::awaitable<ImageStatus> ImageBuilder::asyncBuildCustom(CustomImageSpec spec
   context.addFile("Dockerfile", customDockerfile(runtime.name, packages));
   json::object labelJson;
   for (const auto& [k, v] : labels) labelJson[k] = v;
-  const std::string query = fmt::format("t={}&dockerfile=Dockerfile&rm=true&forcerm=true&labels={}", urlEncode(tag),
-                                        urlEncode(json::serialize(labelJson)));
+  // force: no layer cache either, so packages are fetched again (newer versions, a fixed mirror).
+  const std::string query =
+      fmt::format("t={}&dockerfile=Dockerfile&rm=true&forcerm=true&nocache={}&labels={}", urlEncode(tag),
+                  force ? "true" : "false", urlEncode(json::serialize(labelJson)));
   const auto progress = onProgress_;
   try {
     co_await docker.buildImage(context.finish(), query, [progress](std::string_view line) {
