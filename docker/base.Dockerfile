@@ -46,10 +46,40 @@ RUN set -eux; \
     install -d -o 100 -g 101 -m 0755 /sandbox; \
     [ "$(id -u sandbox):$(id -g sandbox)" = "100:101" ]
 
+# 3. The host's CA certificates (host-ca.crt in the build context, empty when the host has
+#    no bundle). Behind a TLS-intercepting proxy (corporate networks, some CI machines) the
+#    host trusts the proxy's CA and the image must too, or every npm/pip/deno download fails.
+#    Only certificates Debian's bundle lacks are added, as files under
+#    /usr/local/share/ca-certificates, so update-ca-certificates appends them to
+#    /etc/ssl/certs/ca-certificates.crt (Debian's CAs stay) and keeps them on later
+#    regenerations (e.g. a ca-certificates upgrade in a custom image).
+COPY host-ca.crt /tmp/isol8-host-ca.crt
+RUN set -eu; \
+    dir=/usr/local/share/ca-certificates/isol8-host; \
+    mkdir -p "$dir"; \
+    awk -v dir="$dir" ' \
+      { sub(/\r$/, "") } \
+      /-----BEGIN CERTIFICATE-----/ { inblk = 1; pem = ""; key = "" } \
+      inblk { pem = pem $0 "\n"; line = $0; gsub(/[ \t]/, "", line); key = key line } \
+      /-----END CERTIFICATE-----/ && inblk { \
+        inblk = 0; \
+        if (FNR == NR) { seen[key] = 1 } \
+        else if (!(key in seen)) { seen[key] = 1; n++; f = sprintf("%s/host-%03d.crt", dir, n); printf "%s", pem > f; close(f) } \
+      } \
+      END { print (n + 0) " host CA certificate(s) to add" }' \
+      /etc/ssl/certs/ca-certificates.crt /tmp/isol8-host-ca.crt; \
+    rm -f /tmp/isol8-host-ca.crt; \
+    if [ -n "$(ls -A "$dir")" ]; then update-ca-certificates; else rmdir "$dir"; fi
+
 # The same variables the engine passes to every exec, so `docker run isol8:<rt>` by hand
 # behaves like the engine. Everything writable lives under /sandbox (tmpfs at run time;
 # the root filesystem is read-only), hence HOME, the user install prefixes and DENO_DIR.
 # BUN_RUNTIME_TRANSPILER_CACHE_PATH=0: bun would otherwise try to cache transpiled files.
+# The system CA store (with the host's CAs, see 3.) for every runtime: node and bun read
+# NODE_EXTRA_CA_CERTS on top of their built-in roots (loaded lazily: no start-up cost),
+# deno uses only its built-in roots unless DENO_TLS_CA_STORE=system, and `requests`
+# installed from PyPI would use its own certifi bundle. Debian's python, pip and curl
+# use the system bundle already.
 ENV HOME=/sandbox \
     LANG=C.UTF-8 \
     PATH=/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin \
@@ -58,7 +88,10 @@ ENV HOME=/sandbox \
     NPM_CONFIG_PREFIX=/sandbox/.npm-global \
     NODE_PATH=/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules \
     DENO_DIR=/sandbox/.deno \
-    BUN_RUNTIME_TRANSPILER_CACHE_PATH=0
+    BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
+    DENO_TLS_CA_STORE=system \
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 WORKDIR /sandbox
 # Containers idle as root under tini; all user code arrives via `docker exec -u 100:101`.

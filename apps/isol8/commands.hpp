@@ -14,5 +14,7 @@ int runCommand(const std::vector<std::string>& args, const GlobalOptions& global
 int setupCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 int configCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 int cleanupCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int buildCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int listCustomCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 
 }  // namespace isol8::cli

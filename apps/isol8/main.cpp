@@ -29,6 +29,8 @@ Commands:
   config [--json]   show the configuration in effect (isol8.config.json or ~/.isol8/config.json)
   cleanup [--force] [--images]
                     remove isol8's containers (and with --images its images)
+  build             build a custom image: --base <runtime> --tag <name> [--install <pkg>]... [--setup <cmd|file>]... [--force]
+  list-custom       list the custom images (labelled org.isol8.runtime)
   help              display this help
 )";
 
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
     if (command == "setup") return isol8::cli::setupCommand(rest, global);
     if (command == "config") return isol8::cli::configCommand(rest, global);
     if (command == "cleanup") return isol8::cli::cleanupCommand(rest, global);
+    if (command == "build") return isol8::cli::buildCommand(rest, global);
+    if (command == "list-custom") return isol8::cli::listCustomCommand(rest, global);
     if (command == "help") {
       fmt::print("{}", kHelp);
       return 0;

@@ -1,5 +1,5 @@
 // Which image runs a request: an explicit override, a custom image that already has the
-// requested packages, or the runtime's base image. (Placeholder until custom images land.)
+// requested packages (discovery by label, see image_labels.hpp), or the runtime's base image.
 #pragma once
 
 #include <string>
@@ -18,6 +18,10 @@ struct ResolvedImage {
   bool coversPackages = false;  // the image already has every requested package
 };
 
+// overrideImage non-empty: that image, its org.isol8.setup label, and coversPackages when its
+// org.isol8.runtime is this runtime and its org.isol8.dependencies hold every package.
+// Else, with packages: the local image labelled org.isol8.runtime=<runtime> that
+// chooseCustomImage picks (coversPackages = true). Else the runtime's base image.
 boost::asio::awaitable<ResolvedImage> resolveImage(DockerClient& docker, const Runtime& runtime,
                                                    const std::string& overrideImage,
                                                    const std::vector<std::string>& packages);

@@ -96,6 +96,25 @@ std::string readFile(const fs::path& path) {
   return text.str();
 }
 
+// The host's CA bundle, which base.Dockerfile adds to the image's trust store (so HTTPS
+// through a TLS-intercepting proxy the host trusts works in the containers too).
+// ISOL8_CA_BUNDLE names another file, or "none" to add nothing; otherwise the first of
+// the usual locations that exists. Empty when there is none.
+std::string hostCaBundle() {
+  if (const char* chosen = std::getenv("ISOL8_CA_BUNDLE"); chosen && *chosen) {
+    if (std::string_view(chosen) == "none") return {};
+    if (!fs::is_regular_file(chosen))
+      throw Error(errc::image_build_failed, fmt::format("ISOL8_CA_BUNDLE={}: no such file", chosen));
+    return readFile(chosen);
+  }
+  for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                           "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"}) {
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) return readFile(path);
+  }
+  return {};
+}
+
 // Fetches a package tarball from the npm registry with the host's npm (kept in the cache).
 std::string fetchNpmTarball(const NpmTarball& tarball, const ImageBuilder::ProgressHandler& progress) {
   const fs::path dir = cacheDir() / "npm" / sha256Hex(tarball.spec).substr(0, 16);
@@ -124,7 +143,8 @@ std::string buildQuery(const std::string& tag, const json::object& buildArgs, co
 
 class Builder {
  public:
-  Builder(DockerClient& docker, const ImageBuilder::ProgressHandler& progress) : docker_(docker), progress_(progress) {}
+  Builder(DockerClient& docker, const ImageBuilder::ProgressHandler& progress)
+      : docker_(docker), progress_(progress), hostCa_(hostCaBundle()) {}
 
   void say(const std::string& line) const {
     if (progress_) progress_(line);
@@ -132,7 +152,7 @@ class Builder {
 
   std::string baseHash() const {
     return sha256Hex("base.Dockerfile\n" + definition("base.Dockerfile") + "bootstrap-rootfs.sh\n" +
-                     definition("bootstrap-rootfs.sh"));
+                     definition("bootstrap-rootfs.sh") + "host-ca.crt\n" + hostCa_);
   }
 
   std::string runtimeHash(const std::string& runtime) const {
@@ -216,7 +236,8 @@ class Builder {
       co_return false;
     const auto root = co_await rootImage();
     json::object args{{"ROOT_IMAGE", root}};
-    co_return co_await build(kBaseTag, hash, true, definition("base.Dockerfile"), {}, std::move(args));
+    std::map<std::string, std::string> files{{"host-ca.crt", hostCa_}};
+    co_return co_await build(kBaseTag, hash, true, definition("base.Dockerfile"), std::move(files), std::move(args));
   }
 
   asio::awaitable<ImageStatus> ensureRuntime(const std::string& runtime, bool force) {
@@ -236,6 +257,7 @@ class Builder {
  private:
   DockerClient& docker_;
   const ImageBuilder::ProgressHandler& progress_;
+  std::string hostCa_;  // the host's CA bundle (may be empty), part of the base image
 };
 
 }  // namespace
