@@ -1,6 +1,8 @@
 // The isol8 CLI end to end: input resolution, runtimes, exit codes and error messages.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -183,4 +185,22 @@ TEST_CASE("run --max-output caps streamed output too", "[cli]") {
   auto capped = runCli({"run", "--max-output", "100", "-e", "print('z' * 1000)"});
   CHECK(capped.exitCode == 0);
   CHECK(capped.out == std::string(100, 'z') + "\n\n--- OUTPUT TRUNCATED (1001 bytes, limit: 100) ---");
+}
+
+TEST_CASE("setup builds the config's prebuiltImages, and their setup script runs with --image", "[cli][images]") {
+  isol8::test::TempDir dir;
+  const std::string tag = "isol8-test-prebuilt-" + std::to_string(::getpid()) + ":latest";
+  dir.write("isol8.config.json", R"({"prebuiltImages": [{"tag": ")" + tag +
+                                     R"(", "runtime": "bash", "installPackages": [],
+                                     "setupScript": "echo prebuilt-marker > /sandbox/.marker"}]})");
+  auto first = runCli({"setup"}, std::nullopt, dir.path);
+  CHECK(first.exitCode == 0);
+  CHECK_THAT(first.out, Catch::Contains("[OK] " + tag + " (bash: )"));
+  auto again = runCli({"setup"}, std::nullopt, dir.path);
+  CHECK_THAT(again.out, Catch::Contains("[OK] " + tag + " (already exists)"));
+  // The image's setup script (label org.isol8.setup) runs before the code.
+  auto run = runCli({"run", "--image", tag, "--cmd", "cat /sandbox/.marker"});
+  CHECK(run.exitCode == 0);
+  CHECK(run.out == "prebuilt-marker\n");
+  isol8::test::runProgram({"docker", "rmi", "-f", tag});
 }

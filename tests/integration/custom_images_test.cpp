@@ -127,6 +127,19 @@ TEST_CASE("isol8 build: node images with packages, discovery picks exact then su
     CHECK(run.out == "true\n");
   }
 
+  {  // the engine runs a request with those packages in the exact image, without installing
+     // (the network is off, so an install would fail)
+    isol8::DockerIsol8 engine;
+    isol8::ExecutionRequest req;
+    req.runtime = "node";
+    req.code = "console.log(require('is-number')(5))";
+    req.installPackages = {"is-number@7.0.0"};
+    auto result = engine.execute(req);
+    CHECK(result.stdout == "true\n");
+    auto image = isol8::test::runProgram({"docker", "inspect", "-f", "{{.Config.Image}}", result.containerId});
+    CHECK(image.out == exact + "\n");
+  }
+
   {  // building again without --force is a no-op
     r = runCli({"build", "--base", "node", "--install", "is-number@7.0.0", "--tag", exact});
     CHECK(r.exitCode == 0);

@@ -27,12 +27,7 @@ std::vector<std::string> normalizePackages(const std::vector<std::string>& packa
 std::string joinPackages(const std::vector<std::string>& normalized) { return fmt::format("{}", fmt::join(normalized, ",")); }
 
 void validateCustomPackages(const std::vector<std::string>& packages) {
-  for (const auto& name : packages) {
-    validatePackageName(name);
-    if (name.starts_with('-'))
-      throw Error(errc::invalid_request,
-                  fmt::format("Invalid package name: \"{}\". A package name cannot start with \"-\".", name));
-  }
+  for (const auto& name : packages) validatePackageName(name);
 }
 
 std::string depsHash(std::string_view runtime, const std::vector<std::string>& packages, std::string_view setupScript) {
