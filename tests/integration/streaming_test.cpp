@@ -155,7 +155,7 @@ TEST_CASE("abandoning a stream stops its run and frees its slot", "[stream][canc
     auto stream = engine.executeStream(req);
     auto first = stream.nextBlocking();
     REQUIRE(first);
-    CHECK(first->data == "started");
+    CHECK_THAT(first->data, Catch::StartsWith("started"));  // chunking is the program's business
   }  // destroyed mid-run
   const auto before = Clock::now();
   auto r = engine.execute(python("print('next')"));

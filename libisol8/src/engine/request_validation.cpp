@@ -225,7 +225,7 @@ void validatePackageName(std::string_view name) {
                 fmt::format("Invalid package name: \"{}\". Only alphanumeric, -, _, ., /, @, and = are allowed.", name));
   // "--index-url=..." would be read as an option of pip/npm/bun, not as a package.
   if (name.front() == '-')
-    throw Error(errc::invalid_request, fmt::format("Invalid package name: \"{}\". A name cannot start with -.", name));
+    throw Error(errc::invalid_request, fmt::format("Invalid package name: \"{}\". A package name cannot start with \"-\".", name));
 }
 
 }  // namespace isol8::detail
