@@ -26,7 +26,9 @@ const std::vector<std::string>& baseEnvironment() {
       "DENO_DIR=/sandbox/.deno",
       "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0",
       "PATH=/sandbox/.local/bin:/sandbox/.npm-global/bin:/sandbox/.bun-global/bin:/usr/local/bin:/usr/bin:/bin",
-      "NODE_PATH=/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules",
+      // Global installs of npm and bun (installPackages) are found by require/import.
+      "NODE_PATH=/usr/local/lib/node_modules:/sandbox/.npm-global/lib/node_modules:/sandbox/node_modules:"
+      "/sandbox/.bun-global/node_modules",
   };
   return env;
 }

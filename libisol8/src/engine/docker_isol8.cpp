@@ -208,6 +208,10 @@ struct DockerIsol8::Impl {
                               "runtime. Create a new Isol8 instance for a different runtime.",
                               persistentRuntime, runtime.name));
     const ResolvedImage image = co_await resolve(runtime, req.installPackages);
+    std::optional<InstallCommand> install;
+    if (!req.installPackages.empty() && !image.coversPackages) {
+      install = runtime.installCommand(req.installPackages);  // bash refuses here, before a container is taken
+    }
 
     bool firstUse = true;
     SandboxContainer container;
@@ -229,7 +233,7 @@ struct DockerIsol8::Impl {
     std::exception_ptr failure;
     bool reusable = true;
     try {
-      result = co_await runIn(container, req, runtime, image, firstUse, sink, stop);
+      result = co_await runIn(container, req, runtime, image, install, firstUse, sink, stop);
     } catch (const SetupFailure&) {
       failure = std::current_exception();  // the user's setup failed; the container is fine
     } catch (...) {
@@ -249,17 +253,18 @@ struct DockerIsol8::Impl {
   }
 
   asio::awaitable<ExecutionResult> runIn(SandboxContainer& container, const ExecutionRequest& req,
-                                         const Runtime& runtime, const ResolvedImage& image, bool firstUse,
+                                         const Runtime& runtime, const ResolvedImage& image,
+                                         const std::optional<InstallCommand>& install, bool firstUse,
                                          const EventSink& sink, StopSignal& stop) {
     const auto timeout = std::chrono::milliseconds(req.timeoutMs.value_or(options.timeoutMs));
     const auto secrets = secretValues(options);
 
     if (!req.files.empty()) co_await writeFiles(container.id, req.files, timeout);
 
-    if (!req.installPackages.empty() && !image.coversPackages) {
-      const auto install = runtime.installCommand(req.installPackages);
+    if (install) {
       try {
-        co_await runSetupStep(container.id, install.argv, install.env, timeout, sink, stop, secrets, "Package install");
+        co_await runSetupStep(container.id, install->argv, install->env, timeout, sink, stop, secrets,
+                              "Package install");
       } catch (SetupFailure& failure) {
         // The usual cause by far: say so instead of leaving it to the package manager's words.
         if (options.network == NetworkMode::none)
