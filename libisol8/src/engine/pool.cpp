@@ -151,51 +151,65 @@ asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& imag
 void ContainerPool::release(SandboxContainer container, bool reusable) {
   ++container.runs;
   auto& pool = pools_[container.image];
-  const auto capacity = static_cast<std::size_t>(
-      settings_.strategy == PoolStrategy::fast ? settings_.size.dirty : std::max(settings_.size.clean, 1));
-  if (!reusable || draining_ || container.runs >= settings_.maxReuse || pool.dirty.size() >= capacity) {
+  const std::string image = container.image;
+  const bool fast = settings_.strategy == PoolStrategy::fast;
+  // fast keeps up to clean + dirty containers (cleaned right away, so the next acquire finds one
+  // ready and starts no work beside its run); secure keeps up to `clean` dirty ones.
+  const std::size_t kept = fast ? pool.clean.size() + pool.cleaning : pool.dirty.size();
+  const auto capacity =
+      static_cast<std::size_t>(fast ? settings_.size.clean + settings_.size.dirty : std::max(settings_.size.clean, 1));
+  if (!reusable || draining_ || container.runs >= settings_.maxReuse || kept >= capacity) {
     spawn(destroy(container.id));
-    if (!draining_) spawn(topUp(container.image));
+    if (!draining_) spawn(topUp(image));
     return;
   }
-  const std::string image = container.image;
-  pool.dirty.push_back(std::move(container));
-  changed_.notify();
-  if (settings_.strategy == PoolStrategy::fast) spawn(topUp(image));
+  if (fast) {
+    spawn(cleanAndShelve(std::move(container)));
+  } else {
+    pool.dirty.push_back(std::move(container));
+    changed_.notify();
+  }
 }
 
+asio::awaitable<void> ContainerPool::cleanAndShelve(SandboxContainer container) {
+  auto& pool = pools_[container.image];
+  ++pool.cleaning;
+  const bool cleaned = co_await clean(container);
+  --pool.cleaning;
+  if (cleaned && !draining_) {
+    pool.clean.push_back(std::move(container));
+  } else {
+    co_await destroy(container.id);
+  }
+  changed_.notify();
+}
+
+// Creates containers (one at a time per image) until `clean` are ready or on their way.
 asio::awaitable<void> ContainerPool::topUp(std::string image) {
   auto& pool = pools_[image];
   if (pool.toppingUp) co_return;
   pool.toppingUp = true;
   try {
-    while (!draining_ && pool.clean.size() < static_cast<std::size_t>(settings_.size.clean)) {
-      if (settings_.strategy == PoolStrategy::fast && !pool.dirty.empty()) {
-        auto container = std::move(pool.dirty.front());
-        pool.dirty.pop_front();
-        ++pool.cleaning;
-        const bool cleaned = co_await clean(container);
-        --pool.cleaning;
-        if (cleaned && !draining_) {
-          pool.clean.push_back(std::move(container));
-        } else {
-          co_await destroy(container.id);
-        }
+    // fast counts the containers being cleaned; secure counts the dirty ones waiting (they
+    // are cleaned when handed out), so it does not create a container per run.
+    auto available = [&] {
+      return pool.clean.size() +
+             (settings_.strategy == PoolStrategy::fast ? static_cast<std::size_t>(pool.cleaning) : pool.dirty.size());
+    };
+    while (!draining_ && available() < static_cast<std::size_t>(settings_.size.clean)) {
+      ++pool.creating;
+      std::optional<SandboxContainer> created;
+      try {
+        created = co_await create(image);
+      } catch (const std::exception& e) {
+        debugLog("warming a container of {}: {}", image, e.what());
+      }
+      --pool.creating;
+      if (!created) break;
+      if (draining_) {
+        co_await destroy(created->id);
       } else {
-        ++pool.creating;
-        std::optional<SandboxContainer> created;
-        try {
-          created = co_await create(image);
-        } catch (const std::exception& e) {
-          debugLog("warming a container of {}: {}", image, e.what());
-        }
-        --pool.creating;
-        if (!created) break;
-        if (draining_) {
-          co_await destroy(created->id);
-        } else {
-          pool.clean.push_back(std::move(*created));
-        }
+        pool.clean.push_back(std::move(*created));
       }
       changed_.notify();
     }

@@ -3,7 +3,7 @@
 // /sandbox and /tmp emptied, whatever the seccomp mode). A container that cannot be cleaned,
 // or has served maxReuse runs, is destroyed and replaced.
 //
-// fast:   a released container is cleaned in the background; acquire takes a clean one.
+// fast:   a released container is cleaned in the background at once; acquire takes a clean one.
 // secure: a released container waits dirty and is cleaned right before it is handed out.
 //
 // Runs on the engine's executor only (no locks).
@@ -75,6 +75,7 @@ class ContainerPool {
   };
 
   boost::asio::awaitable<void> topUp(std::string image);
+  boost::asio::awaitable<void> cleanAndShelve(SandboxContainer container);
   void spawn(boost::asio::awaitable<void> task);
 
   boost::asio::any_io_executor executor_;
