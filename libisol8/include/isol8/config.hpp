@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "isol8/network_policy.hpp"
 #include "isol8/options.hpp"
 
 namespace isol8 {
@@ -24,32 +25,13 @@ struct ExecutionDefaults {
   bool readonlyRootFs = true;
 };
 
-// Host-name patterns (regular expressions) for filtered networking; the blacklist wins.
-struct NetworkFilter {
-  std::vector<std::string> whitelist;
-  std::vector<std::string> blacklist;
-};
-
 struct CleanupConfig {
   bool autoPrune = true;                   // the server prunes idle sessions
   std::int64_t maxContainerAgeMs = 3600000;  // idle time after which a session is pruned
 };
 
-// The policy for fetching code from a URL (codeUrl / --url).
-struct RemoteCodeConfig {
-  bool enabled = false;
-  std::vector<std::string> allowedSchemes{"https"};
-  std::vector<std::string> allowedHosts;  // patterns; empty allows every host not blocked
-  std::vector<std::string> blockedHosts = defaultBlockedHosts();
-  std::int64_t maxCodeSize = 10485760;
-  std::int64_t fetchTimeoutMs = 30000;
-  bool requireHash = false;
-  bool enableCache = true;
-  std::int64_t cacheTtl = 3600;  // seconds
-
-  // Loopback, private, link-local and cloud-metadata hosts (SSRF protection).
-  static std::vector<std::string> defaultBlockedHosts();
-};
+// The remote-code policy (isol8/network_policy.hpp) under its config-file name.
+using RemoteCodeConfig = RemoteCodePolicy;
 
 struct AuditConfig {
   bool enabled = false;

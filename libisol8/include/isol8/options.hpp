@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "isol8/network_policy.hpp"
+
 namespace isol8 {
 
 enum class NetworkMode { none, host, filtered };
@@ -32,6 +34,9 @@ struct PoolSize {
 struct EngineOptions {
   ExecutionMode mode = ExecutionMode::ephemeral;
   NetworkMode network = NetworkMode::none;
+  NetworkFilter networkFilter;  // filtered mode: which hosts the egress proxy lets through
+  bool logNetwork = false;      // filtered mode: ExecutionResult::networkLogs
+  RemoteCodePolicy remoteCode;  // codeUrl
   double cpuLimit = 1.0;
   std::string memoryLimit = "512m";
   std::int64_t pidsLimit = 64;

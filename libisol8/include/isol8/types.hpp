@@ -13,8 +13,13 @@ namespace isol8 {
 // One piece of code (or a shell command) to run in a sandbox.
 struct ExecutionRequest {
   std::string runtime;  // python, node, bun, deno, bash
-  std::string code;     // exactly one of code / cmd must be set
+  std::string code;     // exactly one of code / codeUrl / cmd must be set
   std::string cmd;      // run as `bash -c <cmd>` in the runtime's image
+  // Code fetched from a URL by the engine (EngineOptions::remoteCode decides what is allowed);
+  // codeHash: expected SHA-256 (hex) of the fetched text.
+  std::string codeUrl;
+  std::string codeHash;
+  bool allowInsecureCodeUrl = false;  // permit http:// (the scheme must also be allowed)
   std::optional<std::int64_t> timeoutMs;    // overrides EngineOptions::timeoutMs
   std::map<std::string, std::string> env;   // extra environment of the code's process
   std::string fileExtension;                // e.g. ".cjs"; default: the runtime's own
@@ -33,6 +38,24 @@ struct ExecutionRequest {
   std::map<std::string, std::string> metadata;
 };
 
+// One request through the egress proxy (filtered mode, logNetwork).
+struct NetworkLogEntry {
+  std::string timestamp;  // ISO 8601
+  std::string method;     // CONNECT, GET, ...
+  std::string host;
+  std::optional<std::string> path;  // nullopt for CONNECT
+  std::string action;               // ALLOW or BLOCK
+  std::int64_t durationMs = 0;
+};
+
+// Something the sandbox tried that a policy refused (what the audit log records).
+struct SecurityEvent {
+  std::string type;  // network_blocked
+  std::string message;
+  std::map<std::string, std::string> details;  // method, host, reason
+  std::string timestamp;
+};
+
 struct ExecutionResult {
   std::string stdout;  // exactly as produced (capped at maxOutputSize, see `truncated`)
   std::string stderr;
@@ -47,6 +70,8 @@ struct ExecutionResult {
   bool oomKilled = false;  // the kernel's OOM killer killed a process of the run
   // The request's outputPaths that existed: path → bytes (base64 on the wire).
   std::map<std::string, std::string> files;
+  std::vector<NetworkLogEntry> networkLogs;    // filtered mode with logNetwork
+  std::vector<SecurityEvent> securityEvents;   // filtered mode: blocked requests
 };
 
 // One piece of a streamed run.

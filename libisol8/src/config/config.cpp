@@ -15,7 +15,7 @@ namespace isol8 {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> RemoteCodeConfig::defaultBlockedHosts() {
+std::vector<std::string> RemoteCodePolicy::defaultBlockedHosts() {
   return {
       R"(^localhost$)",
       R"(^127(?:\.[0-9]{1,3}){3}$)",

@@ -39,7 +39,9 @@ std::string toJson(const Config& c) {
   defaults["readonlyRootFs"] = c.defaults.readonlyRootFs;
   root["defaults"] = std::move(defaults);
 
-  root["network"] = json::object{{"whitelist", stringList(c.network.whitelist)}, {"blacklist", stringList(c.network.blacklist)}};
+  root["network"] = json::object{{"whitelist", stringList(c.network.whitelist)},
+                                 {"blacklist", stringList(c.network.blacklist)},
+                                 {"allowedAddresses", stringList(c.network.allowedAddresses)}};
   root["cleanup"] = json::object{{"autoPrune", c.cleanup.autoPrune}, {"maxContainerAgeMs", c.cleanup.maxContainerAgeMs}};
   root["poolStrategy"] = toString(c.poolStrategy);
   root["poolSize"] = json::object{{"clean", c.poolSize.clean}, {"dirty", c.poolSize.dirty}};
@@ -54,6 +56,7 @@ std::string toJson(const Config& c) {
   remote["allowedSchemes"] = stringList(c.remoteCode.allowedSchemes);
   remote["allowedHosts"] = stringList(c.remoteCode.allowedHosts);
   remote["blockedHosts"] = stringList(c.remoteCode.blockedHosts);
+  remote["allowedAddresses"] = stringList(c.remoteCode.allowedAddresses);
   remote["maxCodeSize"] = c.remoteCode.maxCodeSize;
   remote["fetchTimeoutMs"] = c.remoteCode.fetchTimeoutMs;
   remote["requireHash"] = c.remoteCode.requireHash;

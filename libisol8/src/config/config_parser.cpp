@@ -197,6 +197,7 @@ void readNetwork(const ConfigReader& r, const json::object& o, NetworkFilter& n)
   auto pattern = [&r](const std::string& name, const std::string& item) { r.checkPattern(name, item); };
   r.readStringList(o, "network.", "whitelist", n.whitelist, pattern);
   r.readStringList(o, "network.", "blacklist", n.blacklist, pattern);
+  r.readStringList(o, "network.", "allowedAddresses", n.allowedAddresses, {});
 }
 
 void readCleanup(const ConfigReader& r, const json::object& o, CleanupConfig& c) {
@@ -232,6 +233,7 @@ void readRemoteCode(const ConfigReader& r, const json::object& o, RemoteCodeConf
   r.readStringList(o, p, "allowedSchemes", rc.allowedSchemes, scheme);
   r.readStringList(o, p, "allowedHosts", rc.allowedHosts, pattern);
   r.readStringList(o, p, "blockedHosts", rc.blockedHosts, pattern);
+  r.readStringList(o, p, "allowedAddresses", rc.allowedAddresses, {});
   r.readInteger(o, p, "maxCodeSize", rc.maxCodeSize);
   r.readInteger(o, p, "fetchTimeoutMs", rc.fetchTimeoutMs);
   r.readBool(o, p, "requireHash", rc.requireHash);
