@@ -10,8 +10,9 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 # 1. Tools the engine relies on in every container: tini as PID 1 (reaps orphans, makes
 #    `docker stop` instant), CA roots for filtered-network HTTPS, procps for pool hygiene
-#    (pkill -u sandbox). isol8:rootfs already has them, so no apt run (and no network)
-#    is needed there; debian:bookworm-slim lacks tini and procps.
+#    (pkill -u sandbox), socat: the relay from 127.0.0.1:8118 in a filtered sandbox to the
+#    engine's egress proxy (a unix socket mounted from the host). Only what the root image
+#    lacks is installed.
 # 2. User sandbox must be exactly uid 100 / gid 101: the engine execs as 100:101 and
 #    mounts /sandbox with uid=100,gid=101. Older Debian releases give uid 100 to _apt and
 #    derived images may own gid 101, so any other holder is moved to a free system id
@@ -21,6 +22,7 @@ RUN set -eux; \
     [ -x /usr/bin/tini ] || missing="$missing tini"; \
     [ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"; \
     command -v pkill >/dev/null || missing="$missing procps"; \
+    command -v socat >/dev/null || missing="$missing socat"; \
     if [ -n "$missing" ]; then \
         export DEBIAN_FRONTEND=noninteractive; \
         apt-get update; \

@@ -16,6 +16,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -39,6 +41,7 @@ struct RunInput {
   EngineOptions options;
   bool stream = true;
   std::string outFile;  // --out: stdout also written here
+  bool logNetwork = false;
 };
 
 std::string readHostFile(const std::filesystem::path& path) {
@@ -75,6 +78,9 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     ("cmd", po::value<std::string>(), "shell command (bash -c)")
     ("runtime,r", po::value<std::string>(), "python, node, bun, deno, bash")
     ("net", po::value<std::string>(), "network mode: none, host, filtered")
+    ("allow", po::value<std::vector<std::string>>()->composing(), "filtered: host pattern to allow (repeatable)")
+    ("deny", po::value<std::vector<std::string>>()->composing(), "filtered: host pattern to deny (repeatable, wins)")
+    ("log-network", po::bool_switch(), "print the requests the egress proxy saw (filtered mode)")
     ("timeout", po::value<long long>(), "timeout in ms")
     ("memory", po::value<std::string>(), "memory limit, e.g. 512m")
     ("cpu", po::value<double>(), "CPU limit (cores)")
@@ -151,7 +157,15 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
       throw Error(errc::invalid_request,
                   fmt::format("Invalid network mode: \"{}\". Expected one of: none, host, filtered", mode));
     opt.network = *parsed;
+  } else if (vm.count("install")) {
+    // Installs need the package registry, nothing else: filtered, with the registry let through
+    // for the install step only (the engine reads it from the package manager's configuration).
+    opt.network = NetworkMode::filtered;
+    if (!vm.count("allow")) opt.networkFilter.whitelist = {"^$"};  // matches no host name
   }
+  if (vm.count("allow")) opt.networkFilter.whitelist = vm["allow"].as<std::vector<std::string>>();
+  if (vm.count("deny")) opt.networkFilter.blacklist = vm["deny"].as<std::vector<std::string>>();
+  in.logNetwork = opt.logNetwork = vm["log-network"].as<bool>();
   if (vm.count("timeout")) {
     opt.timeoutMs = vm["timeout"].as<long long>();
     req.timeoutMs = opt.timeoutMs;
@@ -187,6 +201,19 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   return in;
 }
 
+// --log-network: one JSON object per request the egress proxy saw, on stderr.
+void printNetworkLogs(const std::vector<NetworkLogEntry>& logs) {
+  if (logs.empty()) return;
+  std::fputs("\n--- Network Logs ---\n", stderr);
+  for (const auto& entry : logs) {
+    boost::json::object line{{"timestamp", entry.timestamp}, {"method", entry.method}, {"host", entry.host}};
+    line["path"] = entry.path ? boost::json::value(*entry.path) : boost::json::value(nullptr);
+    line["action"] = entry.action;
+    line["durationMs"] = entry.durationMs;
+    std::fprintf(stderr, "%s\n", boost::json::serialize(line).c_str());
+  }
+}
+
 void writeOutFile(const std::string& path, const std::string& text) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file << text;
@@ -215,6 +242,7 @@ asio::awaitable<int> stream(DockerIsol8& engine, RunInput in) {
     }
   }
   if (!in.outFile.empty()) writeOutFile(in.outFile, stdoutText);
+  if (auto result = events.result(); result && in.logNetwork) printNetworkLogs(result->networkLogs);
   co_return exitCode;
 }
 
@@ -225,6 +253,7 @@ asio::awaitable<int> execute(DockerIsol8& engine, RunInput in) {
   writeRaw(stderr, result.stderr);
   if (result.truncated) printWarning("Output was truncated");
   if (!in.outFile.empty()) writeOutFile(in.outFile, result.stdout);
+  if (in.logNetwork) printNetworkLogs(result.networkLogs);
   co_return result.exitCode;
 }
 

@@ -111,12 +111,6 @@ TEST_CASE("bad input gives [ERR] with the original's messages and exit 1", "[cli
   }
 }
 
-TEST_CASE("option --net filtered is refused until the egress proxy exists", "[cli][errors]") {
-  auto r = runCli({"run", "--net", "filtered", "-e", "print(1)"});
-  CHECK(r.exitCode == 1);
-  CHECK_THAT(r.err, Catch::StartsWith("[ERR] Network mode \"filtered\" is not supported yet"));
-}
-
 TEST_CASE("an unreachable Docker engine is reported with how to start one", "[cli][errors]") {
   auto r = isol8::test::runProgram({"env", "DOCKER_HOST=unix:///nonexistent/docker.sock", ISOL8_CLI_PATH, "run", "-e", "print(1)"});
   CHECK(r.exitCode == 1);

@@ -222,13 +222,6 @@ TEST_CASE("validateOptions: defaults and host network are fine", "[validation][o
   CHECK_NOTHROW(validateOptions(o));
 }
 
-TEST_CASE("validateOptions: filtered network is not supported yet", "[validation][options]") {
-  EngineOptions o;
-  o.network = isol8::NetworkMode::filtered;
-  REQUIRE_ISOL8_ERROR(validateOptions(o), errc::not_supported,
-                      "Network mode \"filtered\" is not supported yet; use --net none or --net host.");
-}
-
 TEST_CASE("validateOptions: sizes", "[validation][options]") {
   EngineOptions o;
   o.memoryLimit = "lots";

@@ -33,6 +33,9 @@ class ExecutionStream {
   std::optional<StreamEvent> nextBlocking();
   // Stops the run; the stream then ends with an `error` and an `exit` event.
   void cancel();
+  // After the last event: the run's whole result (output, files, networkLogs, ...); nullopt
+  // when the run did not get that far (setup failure, error, cancel).
+  std::optional<ExecutionResult> result() const;
 
   class iterator {
    public:

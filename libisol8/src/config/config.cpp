@@ -59,6 +59,7 @@ EngineOptions engineOptionsFrom(const Config& config) {
   options.memoryLimit = config.defaults.memoryLimit;
   options.cpuLimit = config.defaults.cpuLimit;
   options.network = config.defaults.network;
+  options.networkFilter = config.network;
   options.sandboxSize = config.defaults.sandboxSize;
   options.tmpSize = config.defaults.tmpSize;
   options.security = config.security;

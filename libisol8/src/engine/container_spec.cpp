@@ -68,6 +68,12 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
 
   json::array env;
   for (const auto& e : baseEnvironment()) env.emplace_back(e);
+  const bool filtered = o.network == NetworkMode::filtered;
+  if (filtered) {
+    // The relay to the egress proxy (filtered_network.hpp); most HTTP clients honour these.
+    for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
+      env.emplace_back(fmt::format("{}=http://127.0.0.1:8118", name));
+  }
 
   json::array securityOpt{"no-new-privileges"};
   securityOpt.emplace_back(in.seccompProfileJson.empty() ? std::string("seccomp=unconfined")
@@ -87,6 +93,7 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
       {"CapDrop", json::array{"ALL"}},
       {"SecurityOpt", std::move(securityOpt)},
       {"IpcMode", "private"},
+      // filtered is `none` too: only loopback, where the relay to the egress proxy listens.
       {"NetworkMode", o.network == NetworkMode::host ? "host" : "none"},
       {"Ulimits", json::array{json::object{{"Name", "nofile"}, {"Soft", 4096}, {"Hard", 4096}}}},
   };
@@ -104,6 +111,10 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
       {"HostConfig", std::move(host)},
   };
   if (o.network == NetworkMode::none) spec["NetworkDisabled"] = true;
+  if (filtered) {
+    if (in.proxySocketDir.empty()) throw Error(errc::invalid_request, "filtered network without an egress proxy socket");
+    spec["HostConfig"].as_object()["Binds"] = json::array{in.proxySocketDir + ":/run/isol8:ro"};
+  }
   return spec;
 }
 

@@ -21,6 +21,7 @@ struct ContainerSpecInput {
   std::string engineId;
   const EngineOptions* options = nullptr;
   std::string seccompProfileJson;  // empty with SeccompMode::unconfined
+  std::string proxySocketDir;      // filtered mode: host dir mounted at /run/isol8 (read-only)
 };
 
 // The body of POST /containers/create. Validates sizes (throws Error(invalid_request)).

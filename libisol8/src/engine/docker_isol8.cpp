@@ -27,6 +27,7 @@
 #include "engine/container_spec.hpp"
 #include "engine/custom_images.hpp"
 #include "engine/event_queue.hpp"
+#include "engine/filtered_network.hpp"
 #include "engine/notifier.hpp"
 #include "engine/output.hpp"
 #include "engine/pool.hpp"
@@ -143,8 +144,7 @@ struct DockerIsol8::Impl {
       : options(std::move(o)),
         permits(std::max(options.maxConcurrent, 1)),
         pool(context.get_executor(), docker, runner,
-             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse},
-             [this](const std::string& image) { return containerSpec(image); }),
+             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse}, lifecycle()),
         thread([this] { context.run(); }) {}
 
   ~Impl() {
@@ -158,10 +158,30 @@ struct DockerIsol8::Impl {
   }
 
   std::map<std::string, std::string> runtimeOfImage;  // for the isol8.runtime label
+  // Filtered mode: the egress proxy and the per-container sockets (created on first use).
+  std::unique_ptr<FilteredNetwork> filtered;
 
-  json::object containerSpec(const std::string& image) {
-    ContainerSpecInput input{image, runtimeOfImage[image], engineId, &options, seccompProfile.value_or("")};
-    return makeContainerSpec(input);
+  FilteredNetwork* filteredNetwork() {
+    if (options.network != NetworkMode::filtered) return nullptr;
+    if (!filtered)
+      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), docker, options.networkFilter, engineId);
+    return filtered.get();
+  }
+
+  ContainerPool::Lifecycle lifecycle() {
+    ContainerPool::Lifecycle life;
+    life.spec = [this](const SandboxContainer& c) {
+      ContainerSpecInput input{c.image, runtimeOfImage[c.image], engineId, &options, seccompProfile.value_or("")};
+      if (auto* net = filteredNetwork()) input.proxySocketDir = net->socketDirFor(c);
+      return makeContainerSpec(input);
+    };
+    life.prepare = [this](const SandboxContainer& c) -> asio::awaitable<void> {
+      if (auto* net = filteredNetwork()) co_await net->startRelay(c, runner);
+    };
+    life.removed = [this](const SandboxContainer& c) {
+      if (filtered) filtered->forget(c);
+    };
+    return life;
   }
 
   // ---- images -------------------------------------------------------------------------
@@ -258,14 +278,24 @@ struct DockerIsol8::Impl {
                                          const EventSink& sink, StopSignal& stop) {
     const auto timeout = std::chrono::milliseconds(req.timeoutMs.value_or(options.timeoutMs));
     const auto secrets = secretValues(options);
+    FilteredNetwork* net = filteredNetwork();
+    if (net) net->beginRun(container);
 
     if (!req.files.empty()) co_await writeFiles(container.id, req.files, timeout);
 
     if (install) {
+      // Filtered: the package registry (as the package manager is configured) is reachable
+      // for the install only, not for the code.
+      if (net) {
+        auto registry = co_await net->registryHosts(container, runtime, runner);
+        net->allowHosts(container, std::move(registry));
+      }
       try {
         co_await runSetupStep(container.id, install->argv, install->env, timeout, sink, stop, secrets,
                               "Package install");
+        if (net) net->allowHosts(container, {});
       } catch (SetupFailure& failure) {
+        if (net) net->allowHosts(container, {});
         // The usual cause by far: say so instead of leaving it to the package manager's words.
         if (options.network == NetworkMode::none)
           failure = SetupFailure(failure.message() + "\n(The network is off: installs need network access, e.g. --net host.)",
@@ -335,6 +365,7 @@ struct DockerIsol8::Impl {
       if (kills >= 0) container.oomKills = kills;
     }
     if (!req.outputPaths.empty()) result.files = co_await readFiles(container.id, req.outputPaths, timeout);
+    if (net) net->endRun(container, result, options.logNetwork);
 
     result.executionId = newUuidV4();
     result.runtime = runtime.name;
@@ -471,7 +502,9 @@ struct DockerIsol8::Impl {
     try {
       auto result = co_await tracked(std::move(req), [&](StreamEvent e) { queue->push(std::move(e)); }, stop);
       if (result.timedOut) event(Type::error, "EXECUTION TIMED OUT", Phase::code);
-      event(Type::exit, std::to_string(result.exitCode), Phase::code);
+      const int exitCode = result.exitCode;
+      queue->setResult(std::move(result));
+      event(Type::exit, std::to_string(exitCode), Phase::code);
     } catch (const SetupFailure& f) {
       event(Type::error, f.streamMessage, Phase::setup);
       event(Type::exit, std::to_string(f.exitCode), Phase::setup);
@@ -505,7 +538,7 @@ struct DockerIsol8::Impl {
     while (!activeRuns.empty()) co_await runsChanged.wait();
     co_await pool.drain();
     if (persistent) {
-      co_await pool.destroy(persistent->id);
+      co_await pool.destroy(*persistent);
       persistent.reset();
       std::lock_guard lock(persistentIdMutex);
       persistentId.clear();
@@ -535,7 +568,11 @@ struct DockerIsol8::Impl {
   asio::awaitable<void> removeAllContainers() {
     json::object filters{{"label", json::array{"isol8.engine=" + engineId}}};
     auto containers = co_await docker.listContainers(filters);
-    for (const auto& c : containers) co_await pool.destroy(std::string(c.as_object().at("Id").as_string()));
+    for (const auto& c : containers) {
+      SandboxContainer container;
+      container.id = std::string(c.as_object().at("Id").as_string());
+      co_await pool.destroy(std::move(container));
+    }
   }
 };
 

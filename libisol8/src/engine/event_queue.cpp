@@ -30,6 +30,16 @@ void EventQueue::close() {
   doorbell_.try_send(boost::system::error_code{});
 }
 
+void EventQueue::setResult(ExecutionResult result) {
+  std::lock_guard lock(mutex_);
+  result_ = std::move(result);
+}
+
+std::optional<ExecutionResult> EventQueue::result() {
+  std::lock_guard lock(mutex_);
+  return result_;
+}
+
 void EventQueue::onCancel(std::function<void()> handler) {
   std::unique_lock lock(mutex_);
   if (cancelled_ && !closed_) {
@@ -103,5 +113,6 @@ ExecutionStream::~ExecutionStream() {
 boost::asio::awaitable<std::optional<StreamEvent>> ExecutionStream::next() { return queue_->next(); }
 std::optional<StreamEvent> ExecutionStream::nextBlocking() { return queue_->nextBlocking(); }
 void ExecutionStream::cancel() { queue_->cancel(); }
+std::optional<ExecutionResult> ExecutionStream::result() const { return queue_->result(); }
 
 }  // namespace isol8

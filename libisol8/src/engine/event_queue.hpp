@@ -24,6 +24,7 @@ class EventQueue {
   // Producer side.
   void push(StreamEvent event);
   void close();  // after the last event
+  void setResult(ExecutionResult result);  // before close(), when the run got that far
   // Called (once, from the consumer's thread) when the consumer cancels or goes away.
   void onCancel(std::function<void()> handler);
 
@@ -31,6 +32,7 @@ class EventQueue {
   boost::asio::awaitable<std::optional<StreamEvent>> next();
   std::optional<StreamEvent> nextBlocking();
   void cancel();
+  std::optional<ExecutionResult> result();
 
  private:
   std::optional<StreamEvent> tryPop(bool& ended);
@@ -38,6 +40,7 @@ class EventQueue {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<StreamEvent> events_;
+  std::optional<ExecutionResult> result_;
   bool closed_ = false;
   bool cancelled_ = false;
   std::function<void()> cancelHandler_;

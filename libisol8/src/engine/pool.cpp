@@ -55,35 +55,38 @@ exit 0
 }  // namespace
 
 ContainerPool::ContainerPool(asio::any_io_executor executor, DockerClient& docker, ProcessRunner& runner,
-                             Settings settings, SpecFactory makeSpec)
+                             Settings settings, Lifecycle lifecycle)
     : executor_(std::move(executor)),
       docker_(docker),
       runner_(runner),
       settings_(settings),
-      makeSpec_(std::move(makeSpec)) {}
+      lifecycle_(std::move(lifecycle)) {}
 
 asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image) {
-  const std::string id = co_await docker_.createContainer(makeSpec_(image));
+  SandboxContainer container{{}, image, newUuidV4().substr(0, 12)};
+  container.id = co_await docker_.createContainer(lifecycle_.spec(container));
   std::exception_ptr failure;
   try {
-    co_await docker_.startContainer(id);
+    co_await docker_.startContainer(container.id);
+    if (lifecycle_.prepare) co_await lifecycle_.prepare(container);
   } catch (...) {
     failure = std::current_exception();
   }
   if (failure) {
-    co_await destroy(id);
+    co_await destroy(container);
     std::rethrow_exception(failure);
   }
-  debugLog("container {} started ({})", id.substr(0, 12), image);
-  co_return SandboxContainer{id, image};
+  debugLog("container {} started ({})", container.id.substr(0, 12), image);
+  co_return container;
 }
 
-asio::awaitable<void> ContainerPool::destroy(std::string id) {
+asio::awaitable<void> ContainerPool::destroy(SandboxContainer container) {
   try {
-    co_await docker_.removeContainer(id);
+    co_await docker_.removeContainer(container.id);
   } catch (const std::exception& e) {
-    debugLog("removing container {}: {}", id.substr(0, 12), e.what());
+    debugLog("removing container {}: {}", container.id.substr(0, 12), e.what());
   }
+  if (lifecycle_.removed) lifecycle_.removed(container);
 }
 
 asio::awaitable<bool> ContainerPool::clean(SandboxContainer& container) {
@@ -131,7 +134,7 @@ asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& imag
         spawn(topUp(image));
         co_return container;
       }
-      spawn(destroy(container.id));
+      spawn(destroy(std::move(container)));
       continue;
     }
     // A container being cleaned or created in the background is usually faster than a new
@@ -159,7 +162,7 @@ void ContainerPool::release(SandboxContainer container, bool reusable) {
   const auto capacity =
       static_cast<std::size_t>(fast ? settings_.size.clean + settings_.size.dirty : std::max(settings_.size.clean, 1));
   if (!reusable || draining_ || container.runs >= settings_.maxReuse || kept >= capacity) {
-    spawn(destroy(container.id));
+    spawn(destroy(std::move(container)));
     if (!draining_) spawn(topUp(image));
     return;
   }
@@ -179,7 +182,7 @@ asio::awaitable<void> ContainerPool::cleanAndShelve(SandboxContainer container) 
   if (cleaned && !draining_) {
     pool.clean.push_back(std::move(container));
   } else {
-    co_await destroy(container.id);
+    co_await destroy(std::move(container));
   }
   changed_.notify();
 }
@@ -207,7 +210,7 @@ asio::awaitable<void> ContainerPool::topUp(std::string image) {
       --pool.creating;
       if (!created) break;
       if (draining_) {
-        co_await destroy(created->id);
+        co_await destroy(std::move(*created));
       } else {
         pool.clean.push_back(std::move(*created));
       }
@@ -233,15 +236,15 @@ asio::awaitable<void> ContainerPool::drain() {
   draining_ = true;
   changed_.notify();
   while (backgroundTasks_ > 0) co_await changed_.wait();
-  std::vector<std::string> ids;
+  std::vector<SandboxContainer> containers;
   // Entries stay in the map (only emptied): coroutines hold references to them.
   for (auto& [image, pool] : pools_) {
-    for (auto& c : pool.clean) ids.push_back(c.id);
-    for (auto& c : pool.dirty) ids.push_back(c.id);
+    containers.insert(containers.end(), pool.clean.begin(), pool.clean.end());
+    containers.insert(containers.end(), pool.dirty.begin(), pool.dirty.end());
     pool.clean.clear();
     pool.dirty.clear();
   }
-  for (auto& id : ids) co_await destroy(id);
+  for (auto& container : containers) co_await destroy(std::move(container));
   draining_ = false;
 }
 

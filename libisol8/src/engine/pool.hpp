@@ -30,6 +30,7 @@ class ProcessRunner;
 struct SandboxContainer {
   std::string id;
   std::string image;
+  std::string key;     // random name given at creation (names its egress-proxy socket)
   int runs = 0;        // runs served so far
   long oomKills = 0;   // the memory cgroup's oom_kill counter after the last cleaning
 };
@@ -41,11 +42,18 @@ class ContainerPool {
     PoolSize size;
     int maxReuse = 100;
   };
-  // The body of POST /containers/create for an image.
-  using SpecFactory = std::function<boost::json::object(const std::string& image)>;
+  // What the engine adds to a container's life (filtered mode: the egress-proxy socket).
+  struct Lifecycle {
+    // The body of POST /containers/create.
+    std::function<boost::json::object(const SandboxContainer&)> spec;
+    // After start, before first use; may throw (the container is then removed).
+    std::function<boost::asio::awaitable<void>(const SandboxContainer&)> prepare;
+    // After removal.
+    std::function<void(const SandboxContainer&)> removed;
+  };
 
   ContainerPool(boost::asio::any_io_executor executor, DockerClient& docker, ProcessRunner& runner, Settings settings,
-                SpecFactory makeSpec);
+                Lifecycle lifecycle);
 
   // A clean, started container of `image` (created when none is ready).
   boost::asio::awaitable<SandboxContainer> acquire(const std::string& image);
@@ -58,7 +66,7 @@ class ContainerPool {
 
   // A started container outside the pool (persistent mode), and its removal.
   boost::asio::awaitable<SandboxContainer> create(const std::string& image);
-  boost::asio::awaitable<void> destroy(std::string id);
+  boost::asio::awaitable<void> destroy(SandboxContainer container);
   // The hygiene run; false when the container could not be cleaned.
   boost::asio::awaitable<bool> clean(SandboxContainer& container);
 
@@ -82,7 +90,7 @@ class ContainerPool {
   DockerClient& docker_;
   ProcessRunner& runner_;
   Settings settings_;
-  SpecFactory makeSpec_;
+  Lifecycle lifecycle_;
   std::map<std::string, ImagePool> pools_;
   int backgroundTasks_ = 0;
   bool draining_ = false;

@@ -180,9 +180,6 @@ void validateRequest(const ExecutionRequest& request) {
 }
 
 void validateOptions(const EngineOptions& options) {
-  if (options.network == NetworkMode::filtered) {
-    throw Error(errc::not_supported, "Network mode \"filtered\" is not supported yet; use --net none or --net host.");
-  }
   parseMemoryLimit(options.memoryLimit);
   parseSize(options.sandboxSize, "sandboxSize");
   parseSize(options.tmpSize, "tmpSize");

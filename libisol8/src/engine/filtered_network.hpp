@@ -1,0 +1,61 @@
+// Filtered networking, container side. A filtered sandbox keeps Docker's network mode `none`
+// (only loopback: no route out, no DNS, no host services). Each container gets its own unix
+// socket from the engine's egress proxy, bind-mounted read-only at /run/isol8/proxy.sock; a
+// relay (socat, run as `nobody` so the sandbox user cannot kill it) listens on
+// 127.0.0.1:8118 inside and forwards there, and HTTP(S)_PROXY point at it. The proxy decides
+// per request and knows which container asked, so logs belong to the run that made them.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "isol8/network_policy.hpp"
+#include "isol8/types.hpp"
+
+namespace isol8::detail {
+
+class DockerClient;
+class EgressProxy;
+class ProcessRunner;
+struct Runtime;
+struct SandboxContainer;
+
+inline constexpr const char* kProxyAddress = "http://127.0.0.1:8118";
+
+class FilteredNetwork {
+ public:
+  FilteredNetwork(boost::asio::any_io_executor executor, DockerClient& docker, NetworkFilter policy,
+                  const std::string& engineId);
+  ~FilteredNetwork();
+
+  // The host directory to mount at /run/isol8 for a new container (its socket is listening).
+  std::string socketDirFor(const SandboxContainer& container);
+  // Starts the relay inside a started container and waits until it accepts connections.
+  boost::asio::awaitable<void> startRelay(const SandboxContainer& container, ProcessRunner& runner);
+  // The container is gone: close its socket.
+  void forget(const SandboxContainer& container);
+
+  // Per run: drop what a previous run left, then collect this run's logs and blocks.
+  void beginRun(const SandboxContainer& container);
+  void endRun(const SandboxContainer& container, ExecutionResult& result, bool logNetwork);
+
+  // The hosts of the runtime's package registry, read from its package manager's own
+  // configuration inside the container (e.g. `npm config get registry`).
+  boost::asio::awaitable<std::vector<std::string>> registryHosts(const SandboxContainer& container,
+                                                                  const Runtime& runtime, ProcessRunner& runner);
+  // Lets these exact host names through (deny list still first) until cleared: installs only.
+  void allowHosts(const SandboxContainer& container, std::vector<std::string> hosts);
+
+ private:
+  DockerClient& docker_;
+  std::unique_ptr<EgressProxy> proxy_;
+  std::filesystem::path root_;  // <runtime dir>/isol8/<engineId>
+};
+
+}  // namespace isol8::detail

@@ -1,0 +1,151 @@
+// Filtered networking against the real engine: the sandbox reaches nothing but isol8's egress
+// proxy, which decides by host name (deny first) and refuses private addresses after
+// resolving. Targets are servers this test starts on the machine (never outside addresses).
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using isol8::DockerIsol8;
+using isol8::EngineOptions;
+using isol8::ExecutionRequest;
+using isol8::NetworkMode;
+using isol8::test::BackgroundProcess;
+
+namespace {
+
+// A plain HTTP server on 0.0.0.0:<port> serving hello.txt; it logs every request it gets.
+struct TestServer {
+  isol8::test::TempDir dir;
+  int port = isol8::test::freeLoopbackPort();
+  std::unique_ptr<BackgroundProcess> process;
+  TestServer() {
+    dir.write("hello.txt", "hello from the test server\n");
+    process = std::make_unique<BackgroundProcess>(std::vector<std::string>{
+        "python3", "-u", "-m", "http.server", "--bind", "0.0.0.0", std::to_string(port), "--directory", dir.path});
+    REQUIRE(isol8::test::waitForPort(port));
+  }
+  std::string url(const std::string& host, const std::string& path = "/hello.txt") const {
+    return "http://" + host + ":" + std::to_string(port) + path;
+  }
+  bool saw(const std::string& path) const { return process->output().find("GET " + path) != std::string::npos; }
+};
+
+EngineOptions filtered(std::vector<std::string> allow, std::vector<std::string> deny, bool loopbackAllowed) {
+  EngineOptions options;
+  options.network = NetworkMode::filtered;
+  options.networkFilter.whitelist = std::move(allow);
+  options.networkFilter.blacklist = std::move(deny);
+  if (loopbackAllowed) options.networkFilter.allowedAddresses = {"127.0.0.1/32", "::1/128"};
+  options.logNetwork = true;
+  return options;
+}
+
+ExecutionRequest bash(const std::string& cmd) {
+  ExecutionRequest req;
+  req.runtime = "bash";
+  req.cmd = cmd;
+  return req;
+}
+
+// curl through the proxy (HTTP_PROXY is set in the sandbox); prints the status code last.
+std::string curl(const std::string& args) { return "curl -s -m 10 -w ' %{http_code}' " + args + "; echo"; }
+
+}  // namespace
+
+TEST_CASE("egress: an allowed host works through the proxy, plain HTTP and CONNECT", "[egress]") {
+  TestServer server;
+  DockerIsol8 engine(filtered({"^localhost$"}, {}, true));
+  auto plain = engine.execute(bash(curl(server.url("localhost", "/hello.txt?via=get"))));
+  CHECK(plain.stdout == "hello from the test server\n 200\n");
+  auto tunnel = engine.execute(bash(curl("-p " + server.url("localhost", "/hello.txt?via=connect"))));
+  CHECK(tunnel.stdout == "hello from the test server\n 200\n");
+  CHECK(server.saw("/hello.txt?via=get"));
+  CHECK(server.saw("/hello.txt?via=connect"));
+  // Logged per run: the GET with its path, the CONNECT without.
+  REQUIRE(plain.networkLogs.size() == 1);
+  CHECK(plain.networkLogs[0].method == "GET");
+  CHECK(plain.networkLogs[0].host == "localhost");
+  CHECK(plain.networkLogs[0].path == std::optional<std::string>("/hello.txt?via=get"));
+  CHECK(plain.networkLogs[0].action == "ALLOW");
+  REQUIRE(tunnel.networkLogs.size() == 1);
+  CHECK(tunnel.networkLogs[0].method == "CONNECT");
+  CHECK_FALSE(tunnel.networkLogs[0].path.has_value());
+  CHECK(tunnel.securityEvents.empty());
+}
+
+TEST_CASE("egress: a denied host gets 403 and no connection is made, whatever its case", "[egress]") {
+  TestServer server;
+  DockerIsol8 engine(filtered({}, {"^localhost$"}, true));
+  auto r = engine.execute(bash(curl(server.url("localhost", "/denied")) + "; " + curl(server.url("LOCALHOST", "/upper")) +
+                               "; " + curl("-p " + server.url("LocalHost", "/tunnel"))));
+  CHECK(r.stdout ==
+        "isol8: request to localhost blocked by network filter 403\n"
+        "isol8: request to localhost blocked by network filter 403\n"
+        " 403\n");  // CONNECT refused: curl shows no body
+  CHECK_FALSE(server.saw("/denied"));
+  CHECK_FALSE(server.saw("/upper"));
+  CHECK_FALSE(server.saw("/tunnel"));
+  REQUIRE(r.networkLogs.size() == 3);
+  for (const auto& entry : r.networkLogs) CHECK(entry.action == "BLOCK");
+  REQUIRE(r.securityEvents.size() == 3);
+  CHECK(r.securityEvents[0].type == "network_blocked");
+  CHECK(r.securityEvents[0].details.at("reason") == "filter_mismatch");
+  CHECK(r.securityEvents[2].details.at("method") == "CONNECT");
+}
+
+TEST_CASE("egress: private, loopback, link-local and metadata addresses are refused, IPv4 and IPv6", "[egress]") {
+  TestServer server;
+  DockerIsol8 engine(filtered({}, {}, false));  // every name allowed by the filter
+  const std::string p = std::to_string(server.port);
+  std::string cmd;
+  for (const std::string host : {"127.0.0.1", "localhost", "[::1]", "[::ffff:127.0.0.1]", "169.254.169.254", "10.0.0.1",
+                                 "172.17.0.1", "192.168.1.1", "100.64.0.1", "[fe80::1]", "[fd00::1]"})
+    cmd += curl("-o /dev/null http://" + host + ":" + p + "/private") + "; ";
+  auto r = engine.execute(bash(cmd));
+  std::string expected;
+  for (int i = 0; i < 11; ++i) expected += " 403\n";
+  CHECK(r.stdout == expected);
+  CHECK_FALSE(server.saw("/private"));
+  for (const auto& e : r.securityEvents) CHECK(e.details.at("reason") == "private_address");
+  CHECK(r.securityEvents.size() == 11);
+  // Control: the same server is reachable once its address is explicitly allowed.
+  DockerIsol8 allowed(filtered({}, {}, true));
+  CHECK(allowed.execute(bash(curl(server.url("127.0.0.1", "/allowed")))).stdout ==
+        "hello from the test server\n 200\n");
+}
+
+TEST_CASE("egress: a direct connection that ignores the proxy fails, and DNS does not work", "[egress]") {
+  TestServer server;
+  DockerIsol8 engine(filtered({}, {}, true));
+  // The host's docker0 address, where the test server listens too (0.0.0.0).
+  auto r = engine.execute(bash("curl -s -m 5 --noproxy '*' http://172.17.0.1:" + std::to_string(server.port) +
+                               "/direct; echo \"curl=$?\"; getent hosts deb.debian.org; echo \"dns=$?\"; "
+                               "(echo x > /dev/udp/8.8.8.8/53) 2>/dev/null; echo \"udp=$?\"; "
+                               "kill -9 $(pgrep socat) 2>/dev/null; echo \"kill=$?\"; " +
+                               curl(server.url("localhost", "/after-kill"))));
+  CHECK_THAT(r.stdout, Catch::StartsWith("curl=7\n"));  // couldn't connect: no route
+  CHECK_THAT(r.stdout, Catch::Contains("dns=2\n"));     // no such host
+  CHECK_THAT(r.stdout, Catch::Contains("udp=1\n"));
+  CHECK_THAT(r.stdout, Catch::Contains("kill=1\n"));    // the relay runs as another user
+  CHECK_THAT(r.stdout, Catch::EndsWith("hello from the test server\n 200\n"));
+  CHECK_FALSE(server.saw("/direct"));
+  // Control: with the host network the same direct request does arrive.
+  EngineOptions host;
+  host.network = NetworkMode::host;
+  DockerIsol8 open(host);
+  CHECK(open.execute(bash("curl -s -m 5 http://127.0.0.1:" + std::to_string(server.port) + "/direct")).stdout ==
+        "hello from the test server\n");
+}
+
+TEST_CASE("egress: --install without --net allows only the registry, for the install only", "[egress][install]") {
+  auto r = isol8::test::runCli(
+      {"run", "-r", "node", "--install", "is-number", "--log-network", "--cmd",
+       "node -e \"console.log(require('is-number')(5))\"; "
+       "npm view is-odd version >/dev/null 2>&1 && echo reached || echo blocked"});
+  INFO(r.err);
+  CHECK(r.exitCode == 0);
+  CHECK(r.out == "true\nblocked\n");
+  // The code's own attempt was refused by the proxy (BLOCK for the registry host).
+  CHECK_THAT(r.err, Catch::Contains("\"action\":\"BLOCK\""));
+  CHECK_THAT(r.err, Catch::Contains("registry.npmjs.org"));
+}
