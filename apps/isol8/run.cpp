@@ -1,5 +1,5 @@
-// isol8 run: resolve the input (--cmd, -e, file, stdin) and the options, run it through
-// DockerIsol8, stream or print the output, exit with the program's exit code.
+// isol8 run: resolve the input (--cmd, --url/--github/--gist, -e, file, stdin) and the options,
+// run it through DockerIsol8, stream or print the output, exit with the program's exit code.
 #include <unistd.h>
 
 #include <csignal>
@@ -27,6 +27,7 @@
 #include "isol8/docker_isol8.hpp"
 #include "isol8/error.hpp"
 #include "isol8/runtime_registry.hpp"
+#include "network/remote_code_rules.hpp"
 #include "output.hpp"
 
 namespace isol8::cli {
@@ -98,6 +99,11 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     ("secret", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: environment of the code, masked as *** in output (repeatable)")
     ("out", po::value<std::string>(), "also write the program's stdout to this file")
     ("files", po::value<std::string>(), "directory whose files are copied to /sandbox")
+    ("url", po::value<std::string>(), "fetch the code from this URL (config remoteCode decides what is allowed)")
+    ("github", po::value<std::string>(), "owner/repo/ref/path: the code from raw.githubusercontent.com")
+    ("gist", po::value<std::string>(), "gistId/file.ext: the code from gist.githubusercontent.com")
+    ("hash", po::value<std::string>(), "expected SHA-256 (hex) of the fetched code")
+    ("allow-insecure-code-url", po::bool_switch(), "allow an http:// code URL (remoteCode.allowedSchemes must list http)")
     ("no-stream", po::bool_switch(), "print the output when the run ends")
     ("debug", po::bool_switch(), "print [DEBUG] lines")
     ("file", po::value<std::string>(), "script file");
@@ -124,11 +130,27 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   opt.poolSize = PoolSize{0, 0};
 
   const bool hasEval = vm.count("eval") != 0, hasFile = vm.count("file") != 0, hasCmd = vm.count("cmd") != 0;
+  const bool hasUrl = vm.count("url") || vm.count("github") || vm.count("gist");
   std::string defaultRuntime = "python";
   if (hasCmd) {
     if (hasEval || hasFile) throw Error(errc::invalid_request, "--cmd cannot be used with file input or --eval.");
+    if (hasUrl) throw Error(errc::invalid_request, "--cmd cannot be used with --url, --github or --gist.");
     req.cmd = vm["cmd"].as<std::string>();
     defaultRuntime = "bash";
+  } else if (hasUrl) {
+    // Remote code (network/remote_code.hpp): --url, else --github, else --gist.
+    if (hasEval || hasFile)
+      throw Error(errc::invalid_request, "--url/--github/--gist cannot be used with file input or --eval.");
+    req.codeUrl = vm.count("url")      ? vm["url"].as<std::string>()
+                  : vm.count("github") ? detail::githubRawUrl(vm["github"].as<std::string>())
+                                       : detail::gistRawUrl(vm["gist"].as<std::string>());
+    const std::string name = detail::urlFileName(req.codeUrl);
+    const auto detected = RuntimeRegistry::detect(name);
+    if (detected) req.fileExtension = RuntimeRegistry::extensionOf(name);
+    if (!vm.count("runtime")) {
+      if (!detected) throw Error(errc::invalid_request, "Cannot detect runtime from URL path. Use --runtime to specify.");
+      defaultRuntime = *detected;
+    }
   } else if (hasEval) {
     req.code = vm["eval"].as<std::string>();
   } else if (hasFile) {
@@ -149,6 +171,8 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     req.code.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
   req.runtime = vm.count("runtime") ? vm["runtime"].as<std::string>() : defaultRuntime;
+  if (vm.count("hash")) req.codeHash = vm["hash"].as<std::string>();
+  req.allowInsecureCodeUrl = vm["allow-insecure-code-url"].as<bool>();
 
   if (vm.count("net")) {
     const auto mode = vm["net"].as<std::string>();

@@ -96,7 +96,7 @@ std::string toJson(const Config& config);
 
 // The options of a local engine that the configuration sets: defaults.* (except
 // readonlyRootFs: the root is always read-only), security, poolStrategy, poolSize,
-// maxConcurrent and debug.
+// maxConcurrent, debug and remoteCode.
 EngineOptions engineOptionsFrom(const Config& config);
 
 }  // namespace isol8

@@ -67,6 +67,7 @@ EngineOptions engineOptionsFrom(const Config& config) {
   options.poolSize = config.poolSize;
   options.maxConcurrent = config.maxConcurrent;
   options.debug = config.debug;
+  options.remoteCode = config.remoteCode;
   return options;
 }
 

@@ -37,6 +37,7 @@
 #include "engine/semaphore.hpp"
 #include "isol8/error.hpp"
 #include "isol8/image_builder.hpp"
+#include "network/remote_code.hpp"
 #include "util/log.hpp"
 #include "util/tar.hpp"
 #include "util/text.hpp"
@@ -219,6 +220,9 @@ struct DockerIsol8::Impl {
     const Runtime& runtime = runtimeByName(req.runtime);
     auto permit = co_await permits.acquire();
     if (stop.triggered()) throw Error(errc::cancelled, "Execution cancelled");
+    // codeUrl (network/remote_code.hpp): fetched and checked before a container is taken.
+    if (!trim(req.codeUrl).empty())
+      req.code = co_await fetchRemoteCode(options.remoteCode, req.codeUrl, req.codeHash, req.allowInsecureCodeUrl);
     if (!seccompProfile) seccompProfile = loadSeccompProfile(options.security);
 
     const bool persistentMode = options.mode == ExecutionMode::persistent;

@@ -138,14 +138,13 @@ std::string resolveSandboxPath(std::string_view path) {
 }
 
 void validateRequest(const ExecutionRequest& request) {
-  const bool hasCode = !trim(request.code).empty();
-  const bool hasCmd = !trim(request.cmd).empty();
-  if (hasCode && hasCmd) {
+  const int sources = int{!trim(request.code).empty()} + int{!trim(request.codeUrl).empty()} + int{!trim(request.cmd).empty()};
+  if (sources > 1) {
     invalid(
         "ExecutionRequest.code, ExecutionRequest.codeUrl, and ExecutionRequest.cmd are mutually exclusive — provide "
         "exactly one.");
   }
-  if (!hasCode && !hasCmd) invalid("ExecutionRequest must include exactly one of: code, codeUrl, or cmd.");
+  if (sources == 0) invalid("ExecutionRequest must include exactly one of: code, codeUrl, or cmd.");
 
   runtimeByName(request.runtime);  // throws the "Unknown runtime" message
 

@@ -29,7 +29,7 @@ std::string resolveWorkdir(std::string_view workdir, std::string_view root = "/s
 //   File path must be absolute and inside /sandbox or /tmp: "<p>"
 std::string resolveSandboxPath(std::string_view path);
 
-// Exactly one of code / cmd (whitespace-only counts as absent), else Error(invalid_request):
+// Exactly one of code / codeUrl / cmd (whitespace-only counts as absent), else Error(invalid_request):
 //   ExecutionRequest.code, ExecutionRequest.codeUrl, and ExecutionRequest.cmd are mutually exclusive — provide exactly one.
 //   ExecutionRequest must include exactly one of: code, codeUrl, or cmd.
 // Also checks the runtime name, timeoutMs > 0, env names (non-empty, no '=' or NUL), file
