@@ -231,3 +231,13 @@ TEST_CASE("AddressPolicy: refused ranges minus the exempt CIDRs", "[address_poli
                       "Invalid allowedAddresses entry \"nope\": expected an IP address or a CIDR such as 10.0.0.0/8 "
                       "or fd00::/8");
 }
+
+TEST_CASE("AddressPolicy: the machine's own addresses are refused too", "[address_policy]") {
+  AddressPolicy policy({"203.0.113.0/24"});
+  policy.setLocalAddresses({*parseIpLiteral("8.8.4.4"), *parseIpLiteral("2a00:1450::1"), *parseIpLiteral("203.0.113.9")});
+  CHECK(policy.refusal(*parseIpLiteral("8.8.4.4")) == "address of this host");
+  CHECK(policy.refusal(*parseIpLiteral("::ffff:8.8.4.4")) == "address of this host");
+  CHECK(policy.refusal(*parseIpLiteral("2a00:1450::1")) == "address of this host");
+  CHECK_FALSE(policy.refusal(*parseIpLiteral("8.8.8.8")).has_value());
+  CHECK_FALSE(policy.refusal(*parseIpLiteral("203.0.113.9")).has_value());  // exempt on purpose
+}

@@ -221,8 +221,16 @@ AddressPolicy::AddressPolicy(const std::vector<std::string>& allowedAddresses) {
   for (const auto& entry : allowedAddresses) exempt_.push_back(parseCidr(entry));
 }
 
+void AddressPolicy::setLocalAddresses(std::vector<IpAddress> addresses) {
+  for (auto& address : addresses) address = address.unmapped();
+  local_ = std::move(addresses);
+}
+
 std::optional<std::string> AddressPolicy::refusal(const IpAddress& address) const {
   auto range = refusedRange(address);
+  if (!range && std::find(local_.begin(), local_.end(), address.unmapped()) != local_.end()) {
+    range = "address of this host";
+  }
   if (!range) return std::nullopt;
   for (const auto& cidr : exempt_) {
     if (cidr.contains(address)) return std::nullopt;

@@ -62,11 +62,15 @@ class AddressPolicy {
  public:
   AddressPolicy() = default;
   explicit AddressPolicy(const std::vector<std::string>& allowedAddresses);  // throws as parseCidr
+  // The addresses of this machine's interfaces: refused too ("address of this host"), whatever
+  // their range, since services that listen on every interface answer there.
+  void setLocalAddresses(std::vector<IpAddress> addresses);
   // nullopt: isol8 may connect to `address`; else why not (the refused range).
   std::optional<std::string> refusal(const IpAddress& address) const;
 
  private:
   std::vector<Cidr> exempt_;
+  std::vector<IpAddress> local_;  // unmapped
 };
 
 }  // namespace isol8::detail
