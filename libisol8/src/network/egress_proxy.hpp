@@ -49,6 +49,11 @@ class EgressProxy {
   void closeAll();
 
   // The listener's records so far, oldest first; taking clears them. Unknown ids: empty.
+  // Lets these host names through on one listener although the allow list does not name
+  // them (the deny list and the address rules still apply); an empty list ends that. What an
+  // install step gets for the package registry.
+  void allowHosts(const std::string& listenerId, std::vector<std::string> hosts);
+
   std::vector<NetworkLogEntry> takeLogs(const std::string& listenerId);
   std::vector<SecurityEvent> takeSecurityEvents(const std::string& listenerId);
 
