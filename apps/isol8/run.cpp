@@ -185,7 +185,8 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     // Installs need the package registry, nothing else: filtered, with the registry let through
     // for the install step only (the engine reads it from the package manager's configuration).
     opt.network = NetworkMode::filtered;
-    if (!vm.count("allow")) opt.networkFilter.whitelist = {"^$"};  // matches no host name
+    // Nothing else unless --allow or the config's network.whitelist says so.
+    if (!vm.count("allow") && opt.networkFilter.whitelist.empty()) opt.networkFilter.whitelist = {"^$"};  // no host
   }
   if (vm.count("allow")) opt.networkFilter.whitelist = vm["allow"].as<std::vector<std::string>>();
   if (vm.count("deny")) opt.networkFilter.blacklist = vm["deny"].as<std::vector<std::string>>();
