@@ -23,11 +23,11 @@
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
+#include "isol8/code_url.hpp"
 #include "isol8/config.hpp"
 #include "isol8/docker_isol8.hpp"
 #include "isol8/error.hpp"
 #include "isol8/runtime_registry.hpp"
-#include "network/remote_code_rules.hpp"
 #include "output.hpp"
 
 namespace isol8::cli {
@@ -142,9 +142,9 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     if (hasEval || hasFile)
       throw Error(errc::invalid_request, "--url/--github/--gist cannot be used with file input or --eval.");
     req.codeUrl = vm.count("url")      ? vm["url"].as<std::string>()
-                  : vm.count("github") ? detail::githubRawUrl(vm["github"].as<std::string>())
-                                       : detail::gistRawUrl(vm["gist"].as<std::string>());
-    const std::string name = detail::urlFileName(req.codeUrl);
+                  : vm.count("github") ? githubRawUrl(vm["github"].as<std::string>())
+                                       : gistRawUrl(vm["gist"].as<std::string>());
+    const std::string name = urlFileName(req.codeUrl);
     const auto detected = RuntimeRegistry::detect(name);
     if (detected) req.fileExtension = RuntimeRegistry::extensionOf(name);
     if (!vm.count("runtime")) {

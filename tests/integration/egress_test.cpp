@@ -150,3 +150,23 @@ TEST_CASE("egress: --install without --net allows only the registry, for the ins
   CHECK_THAT(r.err, Catch::Contains("\"host\":\"registry.npmjs.org\",\"path\":null,\"action\":\"ALLOW\""));
   CHECK_THAT(r.err, Catch::Contains("\"host\":\"registry.npmjs.org\",\"path\":null,\"action\":\"BLOCK\""));
 }
+
+TEST_CASE("egress: the CLI takes --net filtered, --allow and --deny, and the config's network lists", "[egress][cli]") {
+  TestServer server;
+  isol8::test::TempDir dir;
+  // The config: filtered by default, localhost denied, loopback addresses exempt.
+  dir.write("isol8.config.json", R"({"defaults": {"network": "filtered"},
+      "network": {"blacklist": ["^localhost$"], "allowedAddresses": ["127.0.0.1/32", "::1/128"]}})");
+  const std::string fetch = curl(server.url("localhost", "/hello.txt?cli"));
+  auto denied = isol8::test::runCli({"run", "--cmd", fetch}, std::nullopt, dir.path);
+  CHECK(denied.out == "isol8: request to localhost blocked by network filter 403\n");
+  // --deny replaces the config's list; --allow narrows what is allowed.
+  auto allowed = isol8::test::runCli({"run", "--deny", "^example\\.com$", "--log-network", "--cmd", fetch}, std::nullopt,
+                                     dir.path);
+  CHECK(allowed.out == "hello from the test server\n 200\n");
+  CHECK_THAT(allowed.err, Catch::Contains("\"method\":\"GET\",\"host\":\"localhost\",\"path\":\"/hello.txt?cli\""));
+  auto notListed = isol8::test::runCli({"run", "--deny", "^none$", "--allow", "^example\\.com$", "--cmd", fetch},
+                                       std::nullopt, dir.path);
+  CHECK(notListed.out == "isol8: request to localhost blocked by network filter 403\n");
+  CHECK(server.saw("/hello.txt?cli"));
+}
