@@ -248,11 +248,12 @@ void writeOutFile(const std::string& path, const std::string& text) {
 
 // Streaming (the default): output appears as produced, stdout and stderr kept apart; an
 // `error` event is shown as [ERR] and makes the exit code 1 unless an `exit` event follows.
-asio::awaitable<int> stream(DockerIsol8& engine, RunInput in) {
+asio::awaitable<int> stream(DockerIsol8& engine, RunInput in, const bool& interrupted) {
   auto events = engine.executeStream(std::move(in.request));
   int exitCode = 0;
   std::string stdoutText;
   while (auto event = co_await events.next()) {
+    if (interrupted) co_return 1;  // Ctrl-C: the run's failure is expected, not reported
     switch (event->type) {
       case StreamEvent::Type::stdout:
         writeRaw(stdout, event->data);
@@ -271,8 +272,8 @@ asio::awaitable<int> stream(DockerIsol8& engine, RunInput in) {
   co_return exitCode;
 }
 
-asio::awaitable<int> execute(DockerIsol8& engine, RunInput in) {
-  if (in.stream) co_return co_await stream(engine, std::move(in));
+asio::awaitable<int> execute(DockerIsol8& engine, RunInput in, const bool& interrupted) {
+  if (in.stream) co_return co_await stream(engine, std::move(in), interrupted);
   auto result = co_await engine.asyncExecute(std::move(in.request));
   writeRaw(stdout, result.stdout);
   writeRaw(stderr, result.stderr);
@@ -294,8 +295,10 @@ int runCommand(const std::vector<std::string>& args, const GlobalOptions& global
     return 1;
   }
 
-  DockerIsol8 engine(input.options);
+  // The io_context first: it must outlive the engine, whose thread may still complete this
+  // context's pending waits (an abandoned stream) while the engine shuts down.
   asio::io_context context;
+  DockerIsol8 engine(input.options);
   int exitCode = 1;
   bool interrupted = false;
   // Ctrl-C / SIGTERM: remove this run's container, then exit 130 / 143. The run itself then
@@ -307,7 +310,7 @@ int runCommand(const std::vector<std::string>& args, const GlobalOptions& global
     exitCode = signal == SIGINT ? 130 : 143;
     asio::co_spawn(context, engine.asyncRemoveAllContainers(), [&](std::exception_ptr) { context.stop(); });
   });
-  asio::co_spawn(context, execute(engine, std::move(input)), [&](std::exception_ptr failure, int code) {
+  asio::co_spawn(context, execute(engine, std::move(input), interrupted), [&](std::exception_ptr failure, int code) {
     signals.cancel();
     if (interrupted) return;
     if (!failure) {

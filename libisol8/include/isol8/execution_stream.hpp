@@ -27,7 +27,8 @@ class ExecutionStream {
   // Stops the run when it has not ended yet (its container is cleaned and reused).
   ~ExecutionStream();
 
-  // The next event; nullopt after the last one (an `exit`).
+  // The next event; nullopt after the last one (an `exit`). The awaiting coroutine's
+  // io_context must outlive the engine (or the stream's end): the engine completes the wait.
   boost::asio::awaitable<std::optional<StreamEvent>> next();
   // The blocking twin of next().
   std::optional<StreamEvent> nextBlocking();
