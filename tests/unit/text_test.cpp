@@ -99,3 +99,62 @@ TEST_CASE("urlEncode", "[text]") {
   CHECK(urlEncode("\xC3\xA9") == "%C3%A9");
   CHECK(urlEncode(bytes("\0\xff")) == "%00%FF");
 }
+
+TEST_CASE("base64Encode: RFC 4648 vectors and binary", "[text]") {
+  CHECK(base64Encode("") == "");
+  CHECK(base64Encode("f") == "Zg==");
+  CHECK(base64Encode("fo") == "Zm8=");
+  CHECK(base64Encode("foo") == "Zm9v");
+  CHECK(base64Encode("foob") == "Zm9vYg==");
+  CHECK(base64Encode("fooba") == "Zm9vYmE=");
+  CHECK(base64Encode("foobar") == "Zm9vYmFy");
+  CHECK(base64Encode(bytes("\x00\x01\x02\xFF\xFE\xFB\xEF")) == "AAEC//777w==");
+}
+
+TEST_CASE("base64Decode: round trip of every byte value", "[text]") {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (std::size_t n = 0; n <= all.size(); n += 37) {
+    const std::string part = all.substr(0, n) + all.substr(256 - n % 7);
+    const auto back = base64Decode(base64Encode(part));
+    REQUIRE(back);
+    CHECK(*back == part);
+  }
+  CHECK(base64Decode("Zm9vYmFy") == std::optional<std::string>("foobar"));
+  CHECK(base64Decode("") == std::optional<std::string>(""));
+}
+
+TEST_CASE("base64Decode: strict", "[text]") {
+  for (const char* bad : {"Zg", "Zg=", "Zm9", "Z===", "====", "Zm9v\n", " Zm9v", "Zm 9v", "Zg==Zg==", "Zm=v",
+                          "Zm9v-_==", "Zh==", "Zm9=", "Zm8==", "Z*9v"}) {
+    INFO(bad);
+    CHECK_FALSE(base64Decode(bad));
+  }
+}
+
+TEST_CASE("isValidUtf8 and toValidUtf8", "[text]") {
+  CHECK(isValidUtf8(""));
+  CHECK(isValidUtf8(bytes("a\0b")));
+  CHECK(isValidUtf8("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"));
+  const std::string fffd = "\xEF\xBF\xBD";
+  struct Case {
+    std::string in, out;
+  };
+  for (const auto& [in, out] : std::vector<Case>{
+           {"\xFF", fffd},                                     // never valid
+           {"\xC0\xAF", fffd + fffd},                          // overlong '/'
+           {"\xE0\x80\xAF", fffd + fffd + fffd},               // overlong, three bytes
+           {"\xED\xA0\x80", fffd + fffd + fffd},               // a surrogate
+           {"\xF4\x90\x80\x80", fffd + fffd + fffd + fffd},    // above U+10FFFF
+           {"a\xE2\x82", "a" + fffd},                          // cut off: one replacement
+           {"\xE2\x82" "b", fffd + "b"},                       // broken by the next byte
+           {"\x80x", fffd + "x"},                              // a lone continuation byte
+           {"\xF0\x9F\x98", fffd},                             // a cut-off emoji
+       }) {
+    INFO(in);
+    CHECK_FALSE(isValidUtf8(in));
+    CHECK(toValidUtf8(in) == out);
+    CHECK(isValidUtf8(toValidUtf8(in)));
+  }
+  CHECK(toValidUtf8("ok \xE2\x82\xAC") == "ok \xE2\x82\xAC");
+}

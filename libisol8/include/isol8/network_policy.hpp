@@ -17,6 +17,8 @@ struct NetworkFilter {
   // CIDRs ("10.1.2.0/24", "127.0.0.1/32", "fd00::/8") exempt from the private-address refusal:
   // for an internal package mirror, or tests. Empty by default.
   std::vector<std::string> allowedAddresses;
+
+  bool operator==(const NetworkFilter&) const = default;
 };
 
 struct RemoteCodePolicy {

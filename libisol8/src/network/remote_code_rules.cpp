@@ -71,37 +71,6 @@ std::string contentLengthTooLargeMessage(std::int64_t max, std::uint64_t length)
 }
 std::string bodyTooLargeMessage(std::int64_t max) { return fmt::format("Remote code exceeds maxCodeSize ({} bytes)", max); }
 
-bool isValidUtf8(std::string_view text) {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  auto cont = [&](std::size_t k) { return k < n && (byte(k) & 0xC0) == 0x80; };
-  while (i < n) {
-    const unsigned char c = byte(i);
-    if (c < 0x80) {
-      ++i;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      if (!cont(i + 1)) return false;
-      i += 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      if (!cont(i + 1) || !cont(i + 2)) return false;
-      const unsigned char c1 = byte(i + 1);
-      if (c == 0xE0 && c1 < 0xA0) return false;   // overlong
-      if (c == 0xED && c1 >= 0xA0) return false;  // UTF-16 surrogates
-      i += 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return false;
-      const unsigned char c1 = byte(i + 1);
-      if (c == 0xF0 && c1 < 0x90) return false;   // overlong
-      if (c == 0xF4 && c1 >= 0x90) return false;  // above U+10FFFF
-      i += 4;
-    } else {
-      return false;  // continuation byte first, C0/C1 overlong leads, F5..FF
-    }
-  }
-  return true;
-}
-
 std::string decodeFetchedCode(std::string body) {
   if (body.empty()) refuse("Remote code response body is empty");
   if (!isValidUtf8(body)) refuse("Fetched code is not valid UTF-8 text");

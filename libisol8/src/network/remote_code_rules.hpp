@@ -57,8 +57,8 @@ std::string bodyTooLargeMessage(std::int64_t max);
 std::string decodeFetchedCode(std::string body);
 void checkCodeHash(std::string_view code, std::string_view codeHash);
 
-// Strict UTF-8: no overlong forms, surrogates or code points above U+10FFFF.
-bool isValidUtf8(std::string_view text);
+// Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF): isValidUtf8 in
+// util/text.hpp.
 
 // CLI shorthands. Throw Error(invalid_request):
 //   --github format must be owner/repo/ref/path/to/file

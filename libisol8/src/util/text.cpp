@@ -122,4 +122,136 @@ std::string urlEncode(std::string_view s) {
   return out;
 }
 
+namespace {
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// One step of the WHATWG UTF-8 decoder at s[i]: whether a well-formed sequence starts there,
+// and how many bytes it (or the maximal ill-formed prefix, at least one byte) spans.
+struct Utf8Step {
+  bool valid;
+  std::size_t length;
+};
+
+Utf8Step utf8Step(std::string_view s, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  if (lead < 0x80) return {true, 1};
+  int need = 0;
+  unsigned lower = 0x80;
+  unsigned upper = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    need = 1;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    need = 2;
+    if (lead == 0xE0) lower = 0xA0;  // overlong
+    if (lead == 0xED) upper = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    need = 3;
+    if (lead == 0xF0) lower = 0x90;  // overlong
+    if (lead == 0xF4) upper = 0x8F;  // above U+10FFFF
+  } else {
+    return {false, 1};
+  }
+  std::size_t j = i + 1;
+  for (int seen = 0; seen < need; ++seen, ++j) {
+    if (j >= s.size()) return {false, j - i};
+    const auto byte = static_cast<unsigned char>(s[j]);
+    if (byte < lower || byte > upper) return {false, j - i};  // that byte starts the next step
+    lower = 0x80;
+    upper = 0xBF;
+  }
+  return {true, j - i};
+}
+
+}  // namespace
+
+std::string base64Encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t n = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16) |
+                            (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8) |
+                            std::uint32_t{static_cast<unsigned char>(bytes[i + 2])};
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += kBase64[(n >> 6) & 63];
+    out += kBase64[n & 63];
+  }
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t n = std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16;
+    if (rest == 2) n |= std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8;
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += rest == 2 ? kBase64[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
+  if (padding == 1 && text.size() >= 2 && text[text.size() - 2] == '=') return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const std::size_t used = last ? 4 - padding : 4;  // significant characters in this group
+    std::uint32_t n = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      int v = 0;
+      if (k < used) {
+        v = base64Value(text[i + k]);
+        if (v < 0) return std::nullopt;  // '=' in the middle, whitespace, URL-safe alphabet...
+      }
+      n = (n << 6) | static_cast<std::uint32_t>(v);
+    }
+    // Bits beyond the last whole byte must be zero: one spelling per byte string.
+    if (used == 2 && (n & 0xFFFF) != 0) return std::nullopt;
+    if (used == 3 && (n & 0xFF) != 0) return std::nullopt;
+    out += static_cast<char>((n >> 16) & 0xFF);
+    if (used >= 3) out += static_cast<char>((n >> 8) & 0xFF);
+    if (used == 4) out += static_cast<char>(n & 0xFF);
+  }
+  return out;
+}
+
+bool isValidUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const Utf8Step step = utf8Step(s, i);
+    if (!step.valid) return false;
+    i += step.length;
+  }
+  return true;
+}
+
+std::string toValidUtf8(std::string_view s) {
+  if (isValidUtf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (std::size_t i = 0; i < s.size();) {
+    const Utf8Step step = utf8Step(s, i);
+    if (step.valid) {
+      out.append(s.substr(i, step.length));
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+    }
+    i += step.length;
+  }
+  return out;
+}
+
 }  // namespace isol8::detail

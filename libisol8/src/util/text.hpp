@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,5 +16,17 @@ std::string sha256Hex(std::string_view data);   // lower-case hex
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string urlEncode(std::string_view s);      // percent-encodes all but unreserved chars
+
+// Base64, standard alphabet (RFC 4648 section 4) with '=' padding.
+std::string base64Encode(std::string_view bytes);
+// Strict: standard alphabet only, padded to a multiple of 4, no whitespace or line breaks,
+// unused bits of the last group zero (the one canonical spelling). nullopt otherwise.
+std::optional<std::string> base64Decode(std::string_view text);
+
+// Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool isValidUtf8(std::string_view s);
+// `s` with each ill-formed sequence replaced by U+FFFD, as the WHATWG decoder (and Node's
+// Buffer.toString) does: JSON text must be UTF-8, program output need not be.
+std::string toValidUtf8(std::string_view s);
 
 }  // namespace isol8::detail
