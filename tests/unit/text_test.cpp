@@ -158,3 +158,36 @@ TEST_CASE("isValidUtf8 and toValidUtf8", "[text]") {
   }
   CHECK(toValidUtf8("ok \xE2\x82\xAC") == "ok \xE2\x82\xAC");
 }
+
+TEST_CASE("randomHex: lower-case hex of the asked length, different each time", "[text]") {
+  const std::regex form("^[0-9a-f]{64}$");
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    const std::string h = randomHex(32);
+    REQUIRE(std::regex_match(h, form));
+    seen.insert(h);
+  }
+  CHECK(seen.size() == 100);
+  CHECK(randomHex(0).empty());
+}
+
+TEST_CASE("isoTimestamp and parseIsoTimestamp: JavaScript's toISOString form, both ways", "[text]") {
+  CHECK(isoTimestamp(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(isoTimestamp(1'772'366'400'000) == "2026-03-01T12:00:00.000Z");
+  CHECK(isoTimestamp(1'772'366'400'007) == "2026-03-01T12:00:00.007Z");
+  CHECK(isoTimestamp(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(isoTimestamp(253'402'300'799'999) == "9999-12-31T23:59:59.999Z");
+  for (const std::int64_t t : {std::int64_t{0}, std::int64_t{1'772'366'400'007}, std::int64_t{951'782'400'000},
+                               std::int64_t{253'402'300'799'999}}) {
+    INFO(t);
+    CHECK(parseIsoTimestamp(isoTimestamp(t)) == t);
+  }
+  CHECK(parseIsoTimestamp("2000-02-29T00:00:00.000Z") == 951'782'400'000);  // a leap day
+  for (const char* bad : {"", "2026-03-01T12:00:00Z", "2026-03-01 12:00:00.000Z", "2026-03-01T12:00:00.000",
+                          "2026-03-01T12:00:00.000Z ", "2026-02-30T00:00:00.000Z", "2026-13-01T00:00:00.000Z",
+                          "2026-03-01T24:00:00.000Z", "2026-03-01T12:60:00.000Z", "+02026-03-01T12:00:00.00Z",
+                          "2026-03-01T12:00:00.0a0Z"}) {
+    INFO(bad);
+    CHECK_FALSE(parseIsoTimestamp(bad));
+  }
+}

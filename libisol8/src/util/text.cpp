@@ -26,6 +26,21 @@ std::string toHex(const unsigned char* bytes, std::size_t n) {
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
+void fillRandom(unsigned char* out, std::size_t size) {
+  // The kernel's CSPRNG (what /dev/urandom serves, without needing a file descriptor): ids
+  // such as session ids and API keys must not be guessable from earlier ones, which rules out
+  // a seeded PRNG.
+  std::size_t filled = 0;
+  while (filled < size) {
+    const ssize_t n = getrandom(out + filled, size - filled, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("getrandom failed");
+    }
+    filled += static_cast<std::size_t>(n);
+  }
+}
+
 }  // namespace
 
 std::string shellQuote(std::string_view s) {
@@ -43,19 +58,15 @@ std::string shellQuote(std::string_view s) {
   return out;
 }
 
+std::string randomHex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  fillRandom(b.data(), b.size());
+  return toHex(b.data(), b.size());
+}
+
 std::string newUuidV4() {
-  // The kernel's CSPRNG (what /dev/urandom serves, without needing a file descriptor): ids
-  // such as session ids must not be guessable from earlier ones, which rules out a seeded PRNG.
   unsigned char b[16];
-  std::size_t filled = 0;
-  while (filled < sizeof b) {
-    const ssize_t n = getrandom(b + filled, sizeof b - filled, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("getrandom failed");
-    }
-    filled += static_cast<std::size_t>(n);
-  }
+  fillRandom(b, sizeof b);
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
   const std::string hex = toHex(b, sizeof b);
@@ -65,13 +76,52 @@ std::string newUuidV4() {
 
 std::string isoTimestampNow() {
   using namespace std::chrono;
-  const auto now = time_point_cast<milliseconds>(system_clock::now());
-  const std::time_t secs = system_clock::to_time_t(now);
-  const auto millis = (now.time_since_epoch() % seconds{1}).count();  // >= 0 after 1970
+  return isoTimestamp(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::string isoTimestamp(std::int64_t epochMs) {
+  // Floor division, so times before 1970 keep a millisecond part in 0..999.
+  std::int64_t secs = epochMs / 1000;
+  std::int64_t millis = epochMs % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    secs -= 1;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
   std::tm utc{};
-  gmtime_r(&secs, &utc);
+  gmtime_r(&t, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
                      utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+}
+
+std::optional<std::int64_t> parseIsoTimestamp(std::string_view s) {
+  // Exactly the form isoTimestamp writes (JavaScript's toISOString): YYYY-MM-DDTHH:MM:SS.mmmZ.
+  if (s.size() != 24) return std::nullopt;
+  const auto number = [&](std::size_t pos, std::size_t len, int& out) {
+    out = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second, millis;
+  if (!number(0, 4, year) || s[4] != '-' || !number(5, 2, month) || s[7] != '-' || !number(8, 2, day) ||
+      s[10] != 'T' || !number(11, 2, hour) || s[13] != ':' || !number(14, 2, minute) || s[16] != ':' ||
+      !number(17, 2, second) || s[19] != '.' || !number(20, 3, millis) || s[23] != 'Z') {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  std::tm utc{};
+  utc.tm_year = year - 1900;
+  utc.tm_mon = month - 1;
+  utc.tm_mday = day;
+  utc.tm_hour = hour;
+  utc.tm_min = minute;
+  utc.tm_sec = second;
+  const std::time_t secs = timegm(&utc);
+  if (utc.tm_mday != day) return std::nullopt;  // timegm normalised an impossible date (Feb 30)
+  return static_cast<std::int64_t>(secs) * 1000 + millis;
 }
 
 std::string sha256Hex(std::string_view data) {

@@ -11,7 +11,11 @@ namespace isol8::detail {
 
 std::string shellQuote(std::string_view s);     // 'it'\''s' form, safe for sh -c
 std::string newUuidV4();                        // random, lower-case hex with dashes
+std::string randomHex(std::size_t bytes);        // `bytes` CSPRNG bytes as lower-case hex
 std::string isoTimestampNow();                  // 2026-11-21T22:35:50.123Z
+std::string isoTimestamp(std::int64_t epochMs);  // the same form for a given time
+// Parses exactly the form above (JavaScript's toISOString); nullopt for anything else.
+std::optional<std::int64_t> parseIsoTimestamp(std::string_view s);
 std::string sha256Hex(std::string_view data);   // lower-case hex
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
