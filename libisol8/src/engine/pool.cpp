@@ -21,28 +21,13 @@ namespace {
 
 // Runs as the sandbox user (uid 100), the only user whose processes and files a run can
 // leave behind; with every capability dropped, root could not enter the 0700 /sandbox anyway.
-// 1. `kill -9 -1` (dash builtin: signals every process of uid 100 except this shell), repeated
-//    until /proc shows none left (a fork racing the first kill is caught by the next; a dying
-//    process may take a moment to be reaped, hence the short sleeps, ~3 s at most).
+// 1. Every process of uid 100 killed (kKillSandboxProcessesScript, process_runner.hpp).
 // 2. Give the owner back every permission a run may have removed, then delete everything in
 //    /sandbox and /tmp, dotfiles included; check that nothing is left.
 // 3. Print the memory cgroup's oom_kill counter: the baseline for the next run's OOM check.
 // Exit codes: 3 processes survive, 4 files survive.
-constexpr const char* kHygieneScript = R"sh(
-kill -9 -1 2>/dev/null
-tries=0
-while :; do
-  alive=0
-  for p in /proc/[0-9]*; do
-    [ "$p" = "/proc/$$" ] && continue
-    if [ -O "$p" ]; then alive=1; break; fi
-  done
-  [ $alive = 0 ] && break
-  tries=$((tries + 1))
-  [ $tries -gt 300 ] && exit 3
-  kill -9 -1 2>/dev/null
-  sleep 0.01
-done
+const std::string& hygieneScript() {
+  static const std::string script = std::string(kKillSandboxProcessesScript) + R"sh(
 chmod -R u+rwX /sandbox /tmp 2>/dev/null
 rm -rf /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?* 2>/dev/null
 for f in /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?*; do
@@ -51,6 +36,8 @@ done
 cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events 2>/dev/null
 exit 0
 )sh";
+  return script;
+}
 
 }  // namespace
 
@@ -92,7 +79,7 @@ asio::awaitable<void> ContainerPool::destroy(SandboxContainer container) {
 asio::awaitable<bool> ContainerPool::clean(SandboxContainer& container) {
   ProcessSpec spec;
   spec.containerId = container.id;
-  spec.argv = {"sh", "-c", kHygieneScript};
+  spec.argv = {"sh", "-c", hygieneScript()};
   spec.workdir = "/";
   spec.timeout = std::chrono::seconds(15);
   std::string output;

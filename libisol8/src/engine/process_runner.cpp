@@ -48,12 +48,11 @@ asio::awaitable<int> waitExitCode(DockerClient& docker, const std::string& execI
   co_return 1;
 }
 
-// Kills every process of the sandbox user: `kill -9 -1` signals all processes the caller may
-// signal (same uid) except itself, which covers forks, daemons and orphans.
+// Kills every process of the sandbox user (forks, daemons, orphans), checking that none is left.
 asio::awaitable<void> killSandboxProcesses(DockerClient& docker, const std::string& containerId) {
   // Named locals, not braced temporaries inside co_await: g++ 12 rejects the latter.
-  const std::vector<std::string> argv{"kill", "-9", "-1"};
-  const auto spec = makeExecSpec(argv, {}, kSandboxDir, false);
+  const std::vector<std::string> argv{"sh", "-c", kKillSandboxProcessesScript};
+  const auto spec = makeExecSpec(argv, {}, "/", false);
   auto execId = co_await docker.createExec(containerId, spec);
   auto conn = co_await docker.startExec(execId);
   std::vector<char> sink(512);

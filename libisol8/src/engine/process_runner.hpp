@@ -20,6 +20,27 @@ namespace isol8::detail {
 
 class DockerClient;
 
+// Run by `sh` as the sandbox user: `kill -9 -1` (dash's builtin signals every process of uid
+// 100 except this shell), repeated until /proc shows none left. A fork racing a kill is caught
+// by the next round; a dying process may take a moment to be reaped, hence the short sleeps
+// (~3 s at most). Exit code 3: processes survived.
+inline constexpr const char* kKillSandboxProcessesScript = R"sh(
+kill -9 -1 2>/dev/null
+tries=0
+while :; do
+  alive=0
+  for p in /proc/[0-9]*; do
+    [ "$p" = "/proc/$$" ] && continue
+    if [ -O "$p" ]; then alive=1; break; fi
+  done
+  [ $alive = 0 ] && break
+  tries=$((tries + 1))
+  [ $tries -gt 300 ] && exit 3
+  kill -9 -1 2>/dev/null
+  sleep 0.01
+done
+)sh";
+
 // Stops a run from outside (a streaming consumer that went away, engine shutdown). Lives on
 // the engine's executor: trigger() and wait() must be called there.
 class StopSignal {
