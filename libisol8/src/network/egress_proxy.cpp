@@ -1,5 +1,7 @@
 #include "network/egress_proxy.hpp"
 
+#include "network/asio_address.hpp"
+
 #include <algorithm>
 
 #include <ifaddrs.h>
@@ -79,27 +81,6 @@ struct Listener {
     if (events.size() < maxRecords) events.push_back(std::move(event));
   }
 };
-
-IpAddress fromAsio(const asio::ip::address& address) {
-  if (address.is_v4()) {
-    const auto b = address.to_v4().to_bytes();
-    return IpAddress::ipv4(b[0], b[1], b[2], b[3]);
-  }
-  const auto b = address.to_v6().to_bytes();
-  std::array<std::uint8_t, 16> bytes{};
-  std::copy(b.begin(), b.end(), bytes.begin());
-  return IpAddress::ipv6(bytes);
-}
-
-asio::ip::address toAsio(const IpAddress& address) {
-  if (address.v4) {
-    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{address.bytes[0], address.bytes[1], address.bytes[2],
-                                                                  address.bytes[3]});
-  }
-  asio::ip::address_v6::bytes_type bytes{};
-  std::copy(address.bytes.begin(), address.bytes.end(), bytes.begin());
-  return asio::ip::address_v6(bytes);
-}
 
 // The addresses of this machine's interfaces, as they are now.
 std::vector<IpAddress> localAddresses() {

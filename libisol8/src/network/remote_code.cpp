@@ -1,5 +1,7 @@
 #include "network/remote_code.hpp"
 
+#include "network/asio_address.hpp"
+
 #include <openssl/ssl.h>
 
 #include <chrono>
@@ -49,17 +51,6 @@ bool isRedirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-IpAddress toIpAddress(const asio::ip::address& address) {
-  if (address.is_v4()) {
-    const auto b = address.to_v4().to_bytes();
-    return IpAddress::ipv4(b[0], b[1], b[2], b[3]);
-  }
-  const auto b = address.to_v6().to_bytes();
-  std::array<std::uint8_t, 16> bytes{};
-  std::copy(b.begin(), b.end(), bytes.begin());
-  return IpAddress::ipv6(bytes);
-}
-
 // One hop's outcome: the code, or where the server redirects to.
 struct HopResult {
   std::optional<std::string> location;
@@ -105,7 +96,7 @@ class Fetcher {
         for (const auto& entry : results) endpoints.push_back(entry.endpoint());
     }
     std::vector<IpAddress> addresses;
-    for (const auto& endpoint : endpoints) addresses.push_back(toIpAddress(endpoint.address()));
+    for (const auto& endpoint : endpoints) addresses.push_back(fromAsio(endpoint.address()));
     checkCodeUrlAddresses(policy_, url, addresses);  // empty: "Failed to resolve code URL host"
     co_return endpoints;
   }
