@@ -116,3 +116,31 @@ TEST_CASE("start with prewarm fills the pool and stop removes every container", 
   CHECK(containersWithLabel(label).empty());
   engine.stop();  // idempotent
 }
+
+TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not handed out", "[pool]") {
+  // fast: a warm container killed behind the pool's back is noticed when it is taken.
+  {
+    EngineOptions options;
+    options.poolSize = {1, 1};
+    DockerIsol8 engine(options);
+    engine.start({true, {"bash"}});
+    const auto warm = containersWithLabel("isol8.engine=" + engine.engineId());
+    REQUIRE(warm.size() == 1);
+    isol8::test::runProgram({"docker", "kill", warm[0]});
+    auto r = engine.execute(bash("echo alive"));
+    CHECK(r.stdout == "alive\n");
+    CHECK(r.containerId != warm[0]);
+  }
+  // secure: a used container is cleaned when taken; one that cannot be is replaced.
+  {
+    EngineOptions options;
+    options.poolStrategy = isol8::PoolStrategy::secure;
+    options.poolSize = {0, 1};  // no fresh spare: the used container is the only candidate
+    DockerIsol8 engine(options);
+    const auto used = engine.execute(bash("true")).containerId;
+    isol8::test::runProgram({"docker", "kill", used});
+    auto r = engine.execute(bash("echo alive"));
+    CHECK(r.stdout == "alive\n");
+    CHECK(r.containerId != used);
+  }
+}

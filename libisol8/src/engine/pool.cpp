@@ -76,6 +76,15 @@ asio::awaitable<void> ContainerPool::destroy(SandboxContainer container) {
   if (lifecycle_.removed) lifecycle_.removed(container);
 }
 
+asio::awaitable<bool> ContainerPool::isRunning(const std::string& id) {
+  try {
+    auto state = (co_await docker_.inspectContainer(id)).at("State").as_object();
+    co_return state.at("Running").as_bool() && !state.at("Paused").as_bool();
+  } catch (const std::exception&) {
+    co_return false;  // gone (404) or unreadable: not usable either way
+  }
+}
+
 asio::awaitable<bool> ContainerPool::clean(SandboxContainer& container) {
   ProcessSpec spec;
   spec.containerId = container.id;
@@ -108,6 +117,13 @@ asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& imag
     if (!pool.clean.empty()) {
       auto container = std::move(pool.clean.front());
       pool.clean.pop_front();
+      // A container may have died while it waited (killed or stopped behind our back, the
+      // engine restarted): ~1 ms to ask, instead of a failed run.
+      if (!co_await isRunning(container.id)) {
+        debugLog("pooled container {} is not running; replacing it", container.id.substr(0, 12));
+        spawn(destroy(std::move(container)));
+        continue;
+      }
       spawn(topUp(image));
       co_return container;
     }

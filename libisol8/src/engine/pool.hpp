@@ -83,6 +83,7 @@ class ContainerPool {
   };
 
   boost::asio::awaitable<void> topUp(std::string image);
+  boost::asio::awaitable<bool> isRunning(const std::string& id);
   boost::asio::awaitable<void> cleanAndShelve(SandboxContainer container);
   void spawn(boost::asio::awaitable<void> task);
 
