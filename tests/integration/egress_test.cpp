@@ -8,6 +8,7 @@
 using isol8::DockerIsol8;
 using isol8::EngineOptions;
 using isol8::ExecutionRequest;
+using isol8::test::shellRequest;
 using isol8::NetworkMode;
 using isol8::test::BackgroundProcess;
 
@@ -40,13 +41,6 @@ EngineOptions filtered(std::vector<std::string> allow, std::vector<std::string> 
   return options;
 }
 
-ExecutionRequest bash(const std::string& cmd) {
-  ExecutionRequest req;
-  req.runtime = "bash";
-  req.cmd = cmd;
-  return req;
-}
-
 // curl through the proxy (HTTP_PROXY is set in the sandbox); prints the status code last.
 std::string curl(const std::string& args) { return "curl -s -m 10 -w ' %{http_code}' " + args + "; echo"; }
 
@@ -55,9 +49,9 @@ std::string curl(const std::string& args) { return "curl -s -m 10 -w ' %{http_co
 TEST_CASE("egress: an allowed host works through the proxy, plain HTTP and CONNECT", "[egress]") {
   TestServer server;
   DockerIsol8 engine(filtered({"^localhost$"}, {}, true));
-  auto plain = engine.execute(bash(curl(server.url("localhost", "/hello.txt?via=get"))));
+  auto plain = engine.execute(shellRequest(curl(server.url("localhost", "/hello.txt?via=get"))));
   CHECK(plain.stdout == "hello from the test server\n 200\n");
-  auto tunnel = engine.execute(bash(curl("-p " + server.url("localhost", "/hello.txt?via=connect"))));
+  auto tunnel = engine.execute(shellRequest(curl("-p " + server.url("localhost", "/hello.txt?via=connect"))));
   CHECK(tunnel.stdout == "hello from the test server\n 200\n");
   CHECK(server.saw("/hello.txt?via=get"));
   CHECK(server.saw("/hello.txt?via=connect"));
@@ -76,7 +70,7 @@ TEST_CASE("egress: an allowed host works through the proxy, plain HTTP and CONNE
 TEST_CASE("egress: a denied host gets 403 and no connection is made, whatever its case", "[egress]") {
   TestServer server;
   DockerIsol8 engine(filtered({}, {"^localhost$"}, true));
-  auto r = engine.execute(bash(curl(server.url("localhost", "/denied")) + "; " + curl(server.url("LOCALHOST", "/upper")) +
+  auto r = engine.execute(shellRequest(curl(server.url("localhost", "/denied")) + "; " + curl(server.url("LOCALHOST", "/upper")) +
                                "; curl -s -m 10 -p -o /dev/null -w ' %{http_connect}' " + server.url("LocalHost", "/tunnel") + "; echo"));
   CHECK(r.stdout ==
         "isol8: request to localhost blocked by network filter 403\n"
@@ -101,7 +95,7 @@ TEST_CASE("egress: private, loopback, link-local and metadata addresses are refu
   for (const std::string host : {"127.0.0.1", "localhost", "[::1]", "[::ffff:127.0.0.1]", "169.254.169.254", "10.0.0.1",
                                  "172.17.0.1", "192.168.1.1", "100.64.0.1", "[fe80::1]", "[fd00::1]"})
     cmd += curl("-o /dev/null http://" + host + ":" + p + "/private") + "; ";
-  auto r = engine.execute(bash(cmd));
+  auto r = engine.execute(shellRequest(cmd));
   std::string expected;
   for (int i = 0; i < 11; ++i) expected += " 403\n";
   CHECK(r.stdout == expected);
@@ -110,7 +104,7 @@ TEST_CASE("egress: private, loopback, link-local and metadata addresses are refu
   CHECK(r.securityEvents.size() == 11);
   // Control: the same server is reachable once its address is explicitly allowed.
   DockerIsol8 allowed(filtered({}, {}, true));
-  CHECK(allowed.execute(bash(curl(server.url("127.0.0.1", "/hello.txt?allowed")))).stdout ==
+  CHECK(allowed.execute(shellRequest(curl(server.url("127.0.0.1", "/hello.txt?allowed")))).stdout ==
         "hello from the test server\n 200\n");
 }
 
@@ -118,7 +112,7 @@ TEST_CASE("egress: a direct connection that ignores the proxy fails, and DNS doe
   TestServer server;
   DockerIsol8 engine(filtered({}, {}, true));
   // The host's docker0 address, where the test server listens too (0.0.0.0).
-  auto r = engine.execute(bash("curl -s -m 5 --noproxy '*' http://172.17.0.1:" + std::to_string(server.port) +
+  auto r = engine.execute(shellRequest("curl -s -m 5 --noproxy '*' http://172.17.0.1:" + std::to_string(server.port) +
                                "/hello.txt?direct; echo \"curl=$?\"; getent hosts deb.debian.org; echo \"dns=$?\"; "
                                "(echo x > /dev/udp/8.8.8.8/53) 2>/dev/null; echo \"udp=$?\"; "
                                "kill -9 $(pgrep socat) 2>/dev/null; echo \"kill=$?\"; " +
@@ -133,7 +127,7 @@ TEST_CASE("egress: a direct connection that ignores the proxy fails, and DNS doe
   EngineOptions host;
   host.network = NetworkMode::host;
   DockerIsol8 open(host);
-  CHECK(open.execute(bash("curl -s -m 5 http://127.0.0.1:" + std::to_string(server.port) + "/hello.txt?direct")).stdout ==
+  CHECK(open.execute(shellRequest("curl -s -m 5 http://127.0.0.1:" + std::to_string(server.port) + "/hello.txt?direct")).stdout ==
         "hello from the test server\n");
 }
 

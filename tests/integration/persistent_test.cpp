@@ -11,6 +11,7 @@ using isol8::DockerIsol8;
 using isol8::EngineOptions;
 using isol8::ExecutionMode;
 using isol8::ExecutionRequest;
+using isol8::test::codeRequest;
 
 namespace {
 
@@ -20,19 +21,12 @@ EngineOptions persistentOptions() {
   return options;
 }
 
-ExecutionRequest request(const std::string& runtime, const std::string& code) {
-  ExecutionRequest req;
-  req.runtime = runtime;
-  req.code = code;
-  return req;
-}
-
 }  // namespace
 
 TEST_CASE("persistent: files in /sandbox and /tmp survive between calls", "[persistent]") {
   DockerIsol8 engine(persistentOptions());
-  auto first = engine.execute(request("bash", "echo 41 > /sandbox/state.txt; echo t > /tmp/t.txt"));
-  auto second = engine.execute(request("bash", "cat /sandbox/state.txt /tmp/t.txt"));
+  auto first = engine.execute(codeRequest("bash", "echo 41 > /sandbox/state.txt; echo t > /tmp/t.txt"));
+  auto second = engine.execute(codeRequest("bash", "cat /sandbox/state.txt /tmp/t.txt"));
   CHECK(second.stdout == "41\nt\n");
   CHECK(first.containerId == second.containerId);
   CHECK(engine.containerId() == first.containerId);
@@ -43,13 +37,13 @@ TEST_CASE("persistent: files in /sandbox and /tmp survive between calls", "[pers
 
 TEST_CASE("persistent: putFile and getFile round-trip binary data", "[persistent][files]") {
   DockerIsol8 engine(persistentOptions());
-  engine.execute(request("python", "print('ready')"));
+  engine.execute(codeRequest("python", "print('ready')"));
   std::string bytes;
   for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
   engine.putFile("/sandbox/data/bytes.bin", bytes);  // parent directory created
   CHECK(engine.getFile("/sandbox/data/bytes.bin") == bytes);
   // The code sees exactly those bytes too.
-  auto r = engine.execute(request("python", "d = open('/sandbox/data/bytes.bin','rb').read(); print(len(d), d == bytes(range(256)))"));
+  auto r = engine.execute(codeRequest("python", "d = open('/sandbox/data/bytes.bin','rb').read(); print(len(d), d == bytes(range(256)))"));
   CHECK(r.stdout == "256 True\n");
   // A larger random file, and one the code wrote.
   std::mt19937 random(7);
@@ -57,7 +51,7 @@ TEST_CASE("persistent: putFile and getFile round-trip binary data", "[persistent
   for (auto& c : big) c = static_cast<char>(random());
   engine.putFile("/tmp/big.bin", big);
   CHECK(engine.getFile("/tmp/big.bin") == big);
-  engine.execute(request("python", "open('/sandbox/out.bin','wb').write(bytes([0,255,10,13,0]))"));
+  engine.execute(codeRequest("python", "open('/sandbox/out.bin','wb').write(bytes([0,255,10,13,0]))"));
   CHECK(engine.getFile("/sandbox/out.bin") == std::string("\0\xff\n\r\0", 5));
   CHECK_THROWS_WITH(engine.getFile("/sandbox/missing.txt"), Catch::Contains("/sandbox/missing.txt"));
   CHECK_THROWS_WITH(engine.putFile("/etc/passwd", "x"), Catch::Contains("inside /sandbox or /tmp"));
@@ -67,8 +61,8 @@ TEST_CASE("persistent: file operations need a container - the runtime cannot swi
   DockerIsol8 engine(persistentOptions());
   CHECK_THROWS_WITH(engine.putFile("/sandbox/a", "x"), "No active container. Call execute() first in persistent mode.");
   CHECK_THROWS_WITH(engine.getFile("/sandbox/a"), "No active container. Call execute() first in persistent mode.");
-  engine.execute(request("python", "print(1)"));
-  CHECK_THROWS_WITH(engine.execute(request("node", "console.log(1)")),
+  engine.execute(codeRequest("python", "print(1)"));
+  CHECK_THROWS_WITH(engine.execute(codeRequest("node", "console.log(1)")),
                     "Cannot switch runtime from \"python\" to \"node\". Each persistent container supports a single "
                     "runtime. Create a new Isol8 instance for a different runtime.");
   // Ephemeral engines have no container to talk to either.

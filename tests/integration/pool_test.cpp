@@ -11,23 +11,17 @@
 using isol8::DockerIsol8;
 using isol8::EngineOptions;
 using isol8::ExecutionRequest;
+using isol8::test::shellRequest;
 using isol8::test::containersWithLabel;
 
 namespace {
-
-ExecutionRequest bash(const std::string& cmd) {
-  ExecutionRequest req;
-  req.runtime = "bash";
-  req.cmd = cmd;
-  return req;
-}
 
 // Plants traces in one run, then runs a checker until it lands in that same container (the
 // pool hands containers out in turn) and returns the checker's output there.
 std::string traceSeenOnReuse(DockerIsol8& engine) {
   // Two background processes (one in its own session), files in /sandbox (one hidden, one
   // made unreadable) and /tmp; wait until both processes are up so run 1 really leaves them.
-  auto plant = bash(
+  auto plant = shellRequest(
       "nohup sleep 1000 >/dev/null 2>&1 & "
       "setsid sh -c 'while :; do sleep 1; done' >/dev/null 2>&1 & "
       "until [ \"$(pgrep -u 100 -c -x 'sleep|sh')\" -ge 2 ]; do :; done; "
@@ -39,7 +33,7 @@ std::string traceSeenOnReuse(DockerIsol8& engine) {
   // The traces exist at the end of run 1 (so the checks below can fail).
   CHECK_THAT(planted.stdout, Catch::Contains("secret_data.txt") && Catch::Contains("tmpfile"));
   for (int i = 0; i < 10; ++i) {
-    auto check = engine.execute(bash(
+    auto check = engine.execute(shellRequest(
         "echo \"procs=$(pgrep -u 100 -c -x 'sleep|sh') files=$(ls -A /sandbox /tmp | tr '\\n' ' ')"
         " env=${CARRY:-not_set}\""));
     if (check.containerId == planted.containerId) return check.stdout;
@@ -66,9 +60,9 @@ TEST_CASE("a container is replaced after maxReuse runs", "[pool]") {
   options.poolSize = {0, 1};  // no spare: the one container is reused while it may be
   options.maxReuse = 2;
   DockerIsol8 engine(options);
-  const auto a = engine.execute(bash("true")).containerId;
-  const auto b = engine.execute(bash("true")).containerId;
-  const auto c = engine.execute(bash("true")).containerId;
+  const auto a = engine.execute(shellRequest("true")).containerId;
+  const auto b = engine.execute(shellRequest("true")).containerId;
+  const auto c = engine.execute(shellRequest("true")).containerId;
   CHECK(a == b);
   CHECK(c != a);
   // The retired container is gone, not just set aside.
@@ -83,7 +77,7 @@ TEST_CASE("maxConcurrent bounds how many runs overlap", "[pool][concurrency]") {
     options.maxConcurrent = maxConcurrent;
     DockerIsol8 engine(options);
     std::vector<isol8::ExecutionStream> streams;
-    for (int i = 0; i < 4; ++i) streams.push_back(engine.executeStream(bash("date +%s%N; sleep 1.5; date +%s%N")));
+    for (int i = 0; i < 4; ++i) streams.push_back(engine.executeStream(shellRequest("date +%s%N; sleep 1.5; date +%s%N")));
     std::vector<std::pair<long long, int>> edges;
     for (auto& stream : streams) {
       std::string out;
@@ -110,7 +104,7 @@ TEST_CASE("start with prewarm fills the pool and stop removes every container", 
   const std::string label = "isol8.engine=" + engine.engineId();
   engine.start({true, {"python", "bash"}});
   CHECK(containersWithLabel(label).size() == 2);
-  auto r = engine.execute(bash("echo warm"));
+  auto r = engine.execute(shellRequest("echo warm"));
   CHECK(r.stdout == "warm\n");
   engine.stop();
   CHECK(containersWithLabel(label).empty());
@@ -127,7 +121,7 @@ TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not ha
     const auto warm = containersWithLabel("isol8.engine=" + engine.engineId());
     REQUIRE(warm.size() == 1);
     isol8::test::runProgram({"docker", "kill", warm[0]});
-    auto r = engine.execute(bash("echo alive"));
+    auto r = engine.execute(shellRequest("echo alive"));
     CHECK(r.stdout == "alive\n");
     CHECK(r.containerId != warm[0]);
   }
@@ -137,9 +131,9 @@ TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not ha
     options.poolStrategy = isol8::PoolStrategy::secure;
     options.poolSize = {0, 1};  // no fresh spare: the used container is the only candidate
     DockerIsol8 engine(options);
-    const auto used = engine.execute(bash("true")).containerId;
+    const auto used = engine.execute(shellRequest("true")).containerId;
     isol8::test::runProgram({"docker", "kill", used});
-    auto r = engine.execute(bash("echo alive"));
+    auto r = engine.execute(shellRequest("echo alive"));
     CHECK(r.stdout == "alive\n");
     CHECK(r.containerId != used);
   }

@@ -8,16 +8,10 @@
 using isol8::DockerIsol8;
 using isol8::EngineOptions;
 using isol8::ExecutionRequest;
+using isol8::test::codeRequest;
 using isol8::StreamEvent;
 
 namespace {
-
-ExecutionRequest request(const std::string& runtime, const std::string& code) {
-  ExecutionRequest req;
-  req.runtime = runtime;
-  req.code = code;
-  return req;
-}
 
 std::string streamed(DockerIsol8& engine, const ExecutionRequest& req, StreamEvent::Type type) {
   std::string text;
@@ -30,7 +24,7 @@ std::string streamed(DockerIsol8& engine, const ExecutionRequest& req, StreamEve
 
 TEST_CASE("files are written before the code runs, parents created, binary safe", "[files]") {
   DockerIsol8 engine;
-  auto req = request("python",
+  auto req = codeRequest("python",
                      "print(open('/sandbox/a/b/c.txt').read(), end='|')\n"
                      "print(open('/tmp/x/y.txt').read(), end='|')\n"
                      "print(list(open('/sandbox/bin.dat','rb').read()))");
@@ -40,7 +34,7 @@ TEST_CASE("files are written before the code runs, parents created, binary safe"
   auto r = engine.execute(req);
   CHECK(r.stdout == "nested|in tmp|[0, 1, 255]\n");
   // Written as the sandbox user.
-  req = request("bash", "stat -c %u /sandbox/owned.txt");
+  req = codeRequest("bash", "stat -c %u /sandbox/owned.txt");
   req.files["/sandbox/owned.txt"] = "x";
   CHECK(engine.execute(req).stdout == "100\n");
 }
@@ -48,18 +42,18 @@ TEST_CASE("files are written before the code runs, parents created, binary safe"
 TEST_CASE("file paths outside /sandbox and /tmp are refused", "[files][errors]") {
   DockerIsol8 engine;
   for (const std::string path : {"/etc/evil", "/sandbox/../etc/evil", "relative.txt", "/sandbox", "/tmpx/a"}) {
-    auto req = request("bash", "true");
+    auto req = codeRequest("bash", "true");
     req.files[path] = "x";
     CHECK_THROWS_WITH(engine.execute(req), "File path must be absolute and inside /sandbox or /tmp: \"" + path + "\"");
   }
-  auto req = request("bash", "true");
+  auto req = codeRequest("bash", "true");
   req.outputPaths = {"/proc/self/environ"};
   CHECK_THROWS_WITH(engine.execute(req), Catch::Contains("inside /sandbox or /tmp"));
 }
 
 TEST_CASE("outputPaths come back in result.files - missing ones are left out", "[files]") {
   DockerIsol8 engine;
-  auto req = request("python",
+  auto req = codeRequest("python",
                      "import os\nos.makedirs('/sandbox/out', exist_ok=True)\n"
                      "open('/sandbox/out/r.bin','wb').write(bytes([0,1,2,255]))\n"
                      "open('/tmp/t.txt','w').write('tmp text')\n"
@@ -75,7 +69,7 @@ TEST_CASE("outputPaths come back in result.files - missing ones are left out", "
 
 TEST_CASE("setupScript runs before the code as the sandbox user - failure stops the run", "[setup]") {
   DockerIsol8 engine;
-  auto req = request("python", "print(open('/sandbox/hello.txt').read().strip())");
+  auto req = codeRequest("python", "print(open('/sandbox/hello.txt').read().strip())");
   req.setupScript = "echo prepared > /sandbox/hello.txt\nid -u >> /sandbox/hello.txt";
   CHECK(engine.execute(req).stdout == "prepared\n100\n");
   req.setupScript = "echo broken >&2; exit 5";
@@ -89,7 +83,7 @@ TEST_CASE("secrets reach the code only and are masked, also when split across wr
   options.persist = true;  // to inspect the container afterwards
   DockerIsol8 engine(options);
   // The program writes the value in two pieces with a pause, so it arrives in two chunks.
-  auto req = request("python",
+  auto req = codeRequest("python",
                      "import os, sys, time\n"
                      "v = os.environ['API_TOKEN']\n"
                      "for stream in (sys.stdout, sys.stderr):\n"
@@ -112,7 +106,7 @@ TEST_CASE("secrets reach the code only and are masked, also when split across wr
   auto inspect = isol8::test::runProgram({"docker", "inspect", "-f", "{{json .Config.Env}}", r.containerId});
   CHECK(inspect.exitCode == 0);
   CHECK(inspect.out.find(secret) == std::string::npos);
-  auto setup = request("bash", "cat /sandbox/seen");
+  auto setup = codeRequest("bash", "cat /sandbox/seen");
   setup.setupScript = "echo \"setup saw: ${API_TOKEN:-nothing}\" > /sandbox/seen";
   CHECK(engine.execute(setup).stdout == "setup saw: nothing\n");
   for (const auto& id : isol8::test::containersWithLabel("isol8.engine=" + engine.engineId()))
@@ -123,12 +117,12 @@ TEST_CASE("maxOutputSize truncates buffered output with the marker and the flag"
   EngineOptions options;
   options.maxOutputSize = 1024;
   DockerIsol8 engine(options);
-  auto big = engine.execute(request("python", "print('y' * 10000)"));
+  auto big = engine.execute(codeRequest("python", "print('y' * 10000)"));
   CHECK(big.truncated);
   CHECK(big.stdout == std::string(1024, 'y') + "\n\n--- OUTPUT TRUNCATED (10001 bytes, limit: 1024) ---");
-  auto small = engine.execute(request("python", "print('small')"));
+  auto small = engine.execute(codeRequest("python", "print('small')"));
   CHECK_FALSE(small.truncated);
   CHECK(small.stdout == "small\n");
   // The streamed form shows the same bytes.
-  CHECK(streamed(engine, request("python", "print('y' * 10000)"), StreamEvent::Type::stdout) == big.stdout);
+  CHECK(streamed(engine, codeRequest("python", "print('y' * 10000)"), StreamEvent::Type::stdout) == big.stdout);
 }

@@ -14,6 +14,7 @@
 using isol8::DockerIsol8;
 using isol8::EngineOptions;
 using isol8::ExecutionRequest;
+using isol8::test::codeRequest;
 using isol8::StreamEvent;
 using Clock = std::chrono::steady_clock;
 
@@ -37,19 +38,12 @@ std::string joined(const std::vector<Seen>& seen, StreamEvent::Type type) {
   return text;
 }
 
-ExecutionRequest python(const std::string& code) {
-  ExecutionRequest req;
-  req.runtime = "python";
-  req.code = code;
-  return req;
-}
-
 }  // namespace
 
 TEST_CASE("the stream yields stdout before the program ends", "[stream]") {
   DockerIsol8 engine;
   auto seen = collect(engine.executeStream(
-      python("import time\nprint('one', flush=True)\ntime.sleep(0.6)\nprint('two', flush=True)")));
+      codeRequest("python", "import time\nprint('one', flush=True)\ntime.sleep(0.6)\nprint('two', flush=True)")));
   // When did "one\n" and "two" arrive? (Chunk boundaries are the program's business: look
   // at the text accumulated so far.) Streamed, "one" shows while the program sleeps.
   std::string text;
@@ -72,7 +66,7 @@ TEST_CASE("a host program consumes the stream with co_await on its own io_contex
   DockerIsol8 engine;
   boost::asio::io_context host;
   auto consume = [&]() -> boost::asio::awaitable<std::string> {
-    auto stream = engine.executeStream(python("import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(3)"));
+    auto stream = engine.executeStream(codeRequest("python", "import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(3)"));
     std::string log;
     while (auto e = co_await stream.next()) log += std::string(isol8::toString(e->type)) + ":" + e->data + "|";
     co_return log;
@@ -89,7 +83,7 @@ TEST_CASE("a host program consumes the stream with co_await on its own io_contex
 
 TEST_CASE("a failing program streams its error and a non-zero exit", "[stream]") {
   DockerIsol8 engine;
-  auto seen = collect(engine.executeStream(python("raise ValueError('boom')")));
+  auto seen = collect(engine.executeStream(codeRequest("python", "raise ValueError('boom')")));
   CHECK_THAT(joined(seen, StreamEvent::Type::stderr), Catch::Contains("ValueError: boom"));
   REQUIRE(seen.back().event.type == StreamEvent::Type::exit);
   CHECK(seen.back().event.data != "0");
@@ -97,7 +91,7 @@ TEST_CASE("a failing program streams its error and a non-zero exit", "[stream]")
 
 TEST_CASE("a streamed timeout ends with EXECUTION TIMED OUT and exit 137", "[stream][timeout]") {
   DockerIsol8 engine;
-  auto req = python("print('started', flush=True)\nwhile True: pass");
+  auto req = codeRequest("python", "print('started', flush=True)\nwhile True: pass");
   req.timeoutMs = 1000;
   auto seen = collect(engine.executeStream(req));
   REQUIRE(seen.size() >= 3);
@@ -110,7 +104,7 @@ TEST_CASE("a streamed timeout ends with EXECUTION TIMED OUT and exit 137", "[str
 
 TEST_CASE("setup output is phase setup - a failing setup ends the stream with its exit code", "[stream][setup]") {
   DockerIsol8 engine;
-  auto req = python("print('code ran')");
+  auto req = codeRequest("python", "print('code ran')");
   req.setupScript = "echo preparing";
   auto seen = collect(engine.executeStream(req));
   // The text of each phase, marked where the phase changes.
@@ -139,7 +133,7 @@ TEST_CASE("streamed output is capped at maxOutputSize with the truncation marker
   EngineOptions options;
   options.maxOutputSize = 1000;
   DockerIsol8 engine(options);
-  auto seen = collect(engine.executeStream(python("import sys\nfor i in range(50):\n  sys.stdout.write('x' * 100)\n  sys.stdout.flush()")));
+  auto seen = collect(engine.executeStream(codeRequest("python", "import sys\nfor i in range(50):\n  sys.stdout.write('x' * 100)\n  sys.stdout.flush()")));
   const std::string out = joined(seen, StreamEvent::Type::stdout);
   CHECK(out == std::string(1000, 'x') + "\n\n--- OUTPUT TRUNCATED (5000 bytes, limit: 1000) ---");
   CHECK(seen.back().event.data == "0");
@@ -149,7 +143,7 @@ TEST_CASE("abandoning a stream stops its run and frees its slot", "[stream][canc
   EngineOptions options;
   options.maxConcurrent = 1;  // the next run can only start once the abandoned one is over
   DockerIsol8 engine(options);
-  auto req = python("import time\nprint('started', flush=True)\ntime.sleep(120)");
+  auto req = codeRequest("python", "import time\nprint('started', flush=True)\ntime.sleep(120)");
   req.timeoutMs = 200000;
   {
     auto stream = engine.executeStream(req);
@@ -158,7 +152,7 @@ TEST_CASE("abandoning a stream stops its run and frees its slot", "[stream][canc
     CHECK_THAT(first->data, Catch::StartsWith("started"));  // chunking is the program's business
   }  // destroyed mid-run
   const auto before = Clock::now();
-  auto r = engine.execute(python("print('next')"));
+  auto r = engine.execute(codeRequest("python", "print('next')"));
   CHECK(r.stdout == "next\n");
   // Without cancellation this would wait for the 120 s sleep.
   CHECK(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - before).count() < 60);

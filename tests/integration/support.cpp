@@ -85,12 +85,23 @@ std::vector<std::string> containersWithLabel(const std::string& label) {
   return ids;
 }
 
-ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options) {
-  DockerIsol8 engine(options);
+ExecutionRequest codeRequest(const std::string& runtime, const std::string& code) {
   ExecutionRequest request;
   request.runtime = runtime;
   request.code = code;
-  return engine.execute(request);
+  return request;
+}
+
+ExecutionRequest shellRequest(const std::string& cmd) {
+  ExecutionRequest request;
+  request.runtime = "bash";
+  request.cmd = cmd;
+  return request;
+}
+
+ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options) {
+  DockerIsol8 engine(options);
+  return engine.execute(codeRequest(runtime, code));
 }
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv) {

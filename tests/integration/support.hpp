@@ -27,6 +27,10 @@ CommandResult runCli(std::vector<std::string> args, const std::optional<std::str
 // Ids of the containers (any state) carrying `label` (e.g. "isol8.engine=<id>").
 std::vector<std::string> containersWithLabel(const std::string& label);
 
+// Requests as the tests write them: code in a runtime, or a shell command (bash -c).
+ExecutionRequest codeRequest(const std::string& runtime, const std::string& code);
+ExecutionRequest shellRequest(const std::string& cmd);
+
 // A buffered execute with small limits, for tests.
 ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options = {});
 

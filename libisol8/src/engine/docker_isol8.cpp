@@ -100,13 +100,6 @@ std::vector<std::string> secretValues(const EngineOptions& options) {
   return values;
 }
 
-long parseOomKills(const std::string& text) {
-  for (const auto& line : split(text, '\n')) {
-    if (line.starts_with("oom_kill ")) return std::stol(line.substr(9));
-  }
-  return -1;
-}
-
 std::string packagesKey(const Runtime& runtime, const std::vector<std::string>& packages) {
   std::string key = runtime.name;
   for (const auto& p : packages) key += "\n" + p;
@@ -117,6 +110,8 @@ std::string packagesKey(const Runtime& runtime, const std::vector<std::string>& 
 
 struct DockerIsol8::Impl {
   EngineOptions options;
+  bool optionsChecked = false;  // options never change: validated on first use, not per run
+  const std::vector<std::string> secrets = secretValues(options);  // the values to mask
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
   asio::io_context context;
   asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
@@ -215,7 +210,7 @@ struct DockerIsol8::Impl {
   // ---- one run --------------------------------------------------------------------------
 
   asio::awaitable<ExecutionResult> execute(ExecutionRequest req, EventSink sink, StopSignal& stop) {
-    validateOptions(options);
+    checkOptions();
     validateRequest(req);
     const Runtime& runtime = runtimeByName(req.runtime);
     auto permit = co_await permits.acquire();
@@ -281,7 +276,6 @@ struct DockerIsol8::Impl {
                                          const std::optional<InstallCommand>& install, bool firstUse,
                                          const EventSink& sink, StopSignal& stop) {
     const auto timeout = std::chrono::milliseconds(req.timeoutMs.value_or(options.timeoutMs));
-    const auto secrets = secretValues(options);
     FilteredNetwork* net = filteredNetwork();
     if (net) net->beginRun(container);
 
@@ -295,7 +289,7 @@ struct DockerIsol8::Impl {
         net->allowHosts(container, std::move(registry));
       }
       try {
-        co_await runSetupStep(container.id, install->argv, install->env, timeout, sink, stop, secrets,
+        co_await runSetupStep(container.id, install->argv, install->env, timeout, sink, stop,
                               "Package install");
         if (net) net->allowHosts(container, {});
       } catch (SetupFailure& failure) {
@@ -308,11 +302,11 @@ struct DockerIsol8::Impl {
       }
     }
     if (firstUse && !image.setupScript.empty()) {
-      co_await runSetupStep(container.id, setupArgv(image.setupScript), {}, timeout, sink, stop, secrets,
+      co_await runSetupStep(container.id, setupArgv(image.setupScript), {}, timeout, sink, stop,
                             "Setup script");
     }
     if (!trim(req.setupScript).empty()) {
-      co_await runSetupStep(container.id, setupArgv(req.setupScript), {}, timeout, sink, stop, secrets,
+      co_await runSetupStep(container.id, setupArgv(req.setupScript), {}, timeout, sink, stop,
                             "Setup script");
     }
 
@@ -364,7 +358,7 @@ struct DockerIsol8::Impl {
     if (outcome.timedOut) result.stderr += kTimedOutMarker;
     if (!outcome.timedOut && outcome.exitCode != 0) {
       // The counter only grows: compare with its value when the container was last cleaned.
-      const long kills = co_await readOomKillCount(container.id);
+      const long kills = co_await pool.readOomKills(container.id);
       result.oomKilled = kills > container.oomKills;
       if (kills >= 0) container.oomKills = kills;
     }
@@ -383,8 +377,7 @@ struct DockerIsol8::Impl {
   // An install or setup script: output shown as phase "setup" (masked, capped), never kept.
   asio::awaitable<void> runSetupStep(const std::string& containerId, std::vector<std::string> argv,
                                      std::vector<std::string> env, std::chrono::milliseconds timeout,
-                                     const EventSink& sink, StopSignal& stop, const std::vector<std::string>& secrets,
-                                     std::string_view what) {
+                                     const EventSink& sink, StopSignal& stop, std::string_view what) {
     ProcessSpec spec;
     spec.containerId = containerId;
     spec.argv = std::move(argv);
@@ -463,20 +456,6 @@ struct DockerIsol8::Impl {
     co_return files;
   }
 
-  // The kernel's OOM-kill counter of the container's memory cgroup (v1 or v2), -1 if unknown.
-  asio::awaitable<long> readOomKillCount(const std::string& containerId) {
-    ProcessSpec spec;
-    spec.containerId = containerId;
-    spec.argv = {"sh", "-c",
-                 "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events"};
-    spec.timeout = std::chrono::seconds(10);
-    std::string text;
-    auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
-      if (s == DockerStream::stdout) text.append(d);
-    });
-    co_return outcome.exitCode == 0 ? parseOomKills(text) : -1;
-  }
-
   // ---- engine lifecycle -----------------------------------------------------------------
 
   // Runs `execute` counted as active, so stop() can end it and wait for it.
@@ -519,8 +498,14 @@ struct DockerIsol8::Impl {
     queue->close();
   }
 
+  void checkOptions() {
+    if (optionsChecked) return;
+    validateOptions(options);  // throws; then a later call checks again
+    optionsChecked = true;
+  }
+
   asio::awaitable<void> start(StartOptions startOptions) {
-    validateOptions(options);
+    checkOptions();
     co_await docker.ping();
     if (!startOptions.prewarm || options.mode == ExecutionMode::persistent) co_return;
     if (!seccompProfile) seccompProfile = loadSeccompProfile(options.security);

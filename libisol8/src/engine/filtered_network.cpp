@@ -101,7 +101,11 @@ asio::awaitable<void> FilteredNetwork::startRelay(const SandboxContainer& contai
   probe.timeout = std::chrono::seconds(10);
   auto outcome = co_await runner.run(probe, {});
   if (outcome.exitCode != 0)
-    throw Error(errc::docker_error, "Proxy failed to start within timeout");
+    throw Error(errc::docker_error,
+                fmt::format("Proxy failed to start within timeout: the relay to the egress proxy (socat on "
+                            "127.0.0.1:8118) does not answer in container {}. Make sure the image is built on "
+                            "isol8:base with socat (rebuild with `isol8 setup --force`).",
+                            container.id.substr(0, 12)));
 }
 
 void FilteredNetwork::forget(const SandboxContainer& container) {

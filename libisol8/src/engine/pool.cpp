@@ -26,6 +26,17 @@ namespace {
 //    /sandbox and /tmp, dotfiles included; check that nothing is left.
 // 3. Print the memory cgroup's oom_kill counter: the baseline for the next run's OOM check.
 // Exit codes: 3 processes survive, 4 files survive.
+// Prints the memory cgroup's counters (v1 or v2); the line "oom_kill <n>" is what we read.
+constexpr const char* kOomCountersCommand =
+    "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events 2>/dev/null";
+
+long oomKillsIn(const std::string& text) {
+  for (const auto& line : split(text, '\n')) {
+    if (line.starts_with("oom_kill ")) return std::stol(line.substr(9));
+  }
+  return -1;
+}
+
 const std::string& hygieneScript() {
   static const std::string script = std::string(kKillSandboxProcessesScript) + R"sh(
 chmod -R u+rwX /sandbox /tmp 2>/dev/null
@@ -33,9 +44,7 @@ rm -rf /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?* 2>/
 for f in /sandbox/* /sandbox/.[!.]* /sandbox/..?* /tmp/* /tmp/.[!.]* /tmp/..?*; do
   if [ -e "$f" ] || [ -L "$f" ]; then exit 4; fi
 done
-cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null || cat /sys/fs/cgroup/memory.events 2>/dev/null
-exit 0
-)sh";
+)sh" + kOomCountersCommand + "\nexit 0\n";
   return script;
 }
 
@@ -76,6 +85,18 @@ asio::awaitable<void> ContainerPool::destroy(SandboxContainer container) {
   if (lifecycle_.removed) lifecycle_.removed(container);
 }
 
+asio::awaitable<long> ContainerPool::readOomKills(const std::string& id) {
+  ProcessSpec spec;
+  spec.containerId = id;
+  spec.argv = {"sh", "-c", kOomCountersCommand};
+  spec.timeout = std::chrono::seconds(10);
+  std::string text;
+  auto outcome = co_await runner_.run(spec, [&](DockerStream s, std::string_view d) {
+    if (s == DockerStream::stdout) text.append(d);
+  });
+  co_return outcome.exitCode == 0 ? oomKillsIn(text) : -1;
+}
+
 asio::awaitable<bool> ContainerPool::isRunning(const std::string& id) {
   try {
     auto state = (co_await docker_.inspectContainer(id)).at("State").as_object();
@@ -105,9 +126,7 @@ asio::awaitable<bool> ContainerPool::clean(SandboxContainer& container) {
     debugLog("cleaning container {} failed (exit code {})", container.id.substr(0, 12), outcome.exitCode);
     co_return false;
   }
-  for (const auto& line : split(output, '\n')) {
-    if (line.starts_with("oom_kill ")) container.oomKills = std::stol(line.substr(9));
-  }
+  if (const long kills = oomKillsIn(output); kills >= 0) container.oomKills = kills;
   co_return true;
 }
 

@@ -70,6 +70,10 @@ class ContainerPool {
   // The hygiene run; false when the container could not be cleaned.
   boost::asio::awaitable<bool> clean(SandboxContainer& container);
 
+  // The memory cgroup's oom_kill counter now (-1 if unreadable); it only grows, so a run's OOM
+  // kills are the difference from SandboxContainer::oomKills.
+  boost::asio::awaitable<long> readOomKills(const std::string& id);
+
   std::size_t readyCount(const std::string& image) const;  // clean containers waiting
 
  private:

@@ -60,17 +60,22 @@ std::optional<std::uint64_t> ipv4Number(std::string_view part) {
   return value;
 }
 
-// WHATWG "ends in a number": the last label (a trailing empty label dropped) is all digits or
-// an IPv4 number.
-bool endsInNumber(std::string_view host) {
+// "a.b." → {"a", "b", ""}.
+std::vector<std::string_view> dotSeparated(std::string_view host) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   for (;;) {
     const auto dot = host.find('.', start);
     parts.push_back(host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
+    if (dot == std::string_view::npos) return parts;
     start = dot + 1;
   }
+}
+
+// WHATWG "ends in a number": the last label (a trailing empty label dropped) is all digits or
+// an IPv4 number.
+bool endsInNumber(std::string_view host) {
+  std::vector<std::string_view> parts = dotSeparated(host);
   if (parts.back().empty()) {
     if (parts.size() == 1) return false;
     parts.pop_back();
@@ -81,14 +86,7 @@ bool endsInNumber(std::string_view host) {
 }
 
 std::optional<std::string> whatwgIpv4(std::string_view host) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const auto dot = host.find('.', start);
-    parts.push_back(host.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  std::vector<std::string_view> parts = dotSeparated(host);
   if (parts.back().empty() && parts.size() > 1) parts.pop_back();
   if (parts.size() > 4) return std::nullopt;
   std::vector<std::uint64_t> numbers;
