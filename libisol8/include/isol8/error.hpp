@@ -18,6 +18,7 @@ enum class errc {
   setup_failed,          // a package install or setup script failed (the user's setup, not isol8)
   cancelled,             // the run was stopped (stream abandoned, engine stopped)
   no_container,          // putFile/getFile without a persistent container
+  server_error,          // an isol8 server (RemoteIsol8) refused or failed a request
 };
 
 const std::error_category& category();

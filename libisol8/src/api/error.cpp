@@ -17,6 +17,7 @@ class Category : public std::error_category {
       case errc::setup_failed: return "setup failed";
       case errc::cancelled: return "cancelled";
       case errc::no_container: return "no active container";
+      case errc::server_error: return "isol8 server error";
     }
     return "unknown isol8 error";
   }

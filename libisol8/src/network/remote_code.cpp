@@ -2,8 +2,6 @@
 
 #include "network/asio_address.hpp"
 
-#include <openssl/ssl.h>
-
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -11,9 +9,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,6 +26,7 @@
 #include "isol8/version.hpp"
 #include "network/address_policy.hpp"
 #include "network/remote_code_rules.hpp"
+#include "network/tls_client.hpp"
 #include "network/url.hpp"
 #include "util/log.hpp"
 
@@ -141,15 +138,9 @@ class Fetcher {
     debugLog("remote code: GET {} ({})", url.href(), connected.address().to_string());
     if (url.scheme == "http") co_return co_await exchange(tcpStream, url);
 
-    ssl::context context(ssl::context::tls_client);
-    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    context.set_default_verify_paths();
-    context.set_verify_mode(ssl::verify_peer);
+    ssl::context context = makeTlsClientContext();
     beast::ssl_stream<beast::tcp_stream> tlsStream(std::move(tcpStream), context);
-    tlsStream.set_verify_callback(ssl::host_name_verification(url.hostName));
-    // SNI carries names only, never address literals (RFC 6066).
-    if (!url.ipLiteral && !SSL_set_tlsext_host_name(tlsStream.native_handle(), url.hostName.c_str()))
+    if (!prepareTlsClient(tlsStream, url.hostName, url.ipLiteral))
       throw Error(errc::io_error, fetchFailedMessage("cannot set the TLS server name"));
     beast::get_lowest_layer(tlsStream).expires_at(deadline_);
     auto [hec] = co_await tlsStream.async_handshake(ssl::stream_base::client, asio::as_tuple(use_awaitable));
