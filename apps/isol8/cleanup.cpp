@@ -1,6 +1,5 @@
 // isol8 cleanup [--force] [--images]: list isol8's containers (and images), ask, remove them.
 #include <cctype>
-#include <ctime>
 #include <unistd.h>
 #include <iostream>
 #include <string>
@@ -13,20 +12,13 @@
 #include "isol8/cleanup.hpp"
 #include "isol8/error.hpp"
 #include "output.hpp"
+#include "time_text.hpp"
 
 namespace isol8::cli {
 
 namespace po = boost::program_options;
 
 namespace {
-
-std::string localTime(std::int64_t unixSeconds) {
-  const std::time_t t = static_cast<std::time_t>(unixSeconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char text[32];
-  return std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm) ? text : "";
-}
 
 std::string shortId(std::string id) {
   if (id.starts_with("sha256:")) id.erase(0, 7);

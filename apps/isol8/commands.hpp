@@ -16,5 +16,9 @@ int configCommand(const std::vector<std::string>& args, const GlobalOptions& glo
 int cleanupCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 int buildCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 int listCustomCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int serveCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int loginCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int logoutCommand(const std::vector<std::string>& args, const GlobalOptions& global);
+int sessionCommand(const std::vector<std::string>& args, const GlobalOptions& global);
 
 }  // namespace isol8::cli

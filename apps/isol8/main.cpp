@@ -24,13 +24,18 @@ Options:
   -h, --help        display help for command
 
 Commands:
-  run [file]        run code in a hardened container (-e code, a file, --cmd, or stdin)
+  run [file]        run code in a hardened container (-e code, a file, --cmd, or stdin;
+                    --host <url> [--key <key>] [--session-id <id>]: on an isol8 server)
   setup [--force]   build the runtime images isol8:python, :node, :bun, :deno, :bash
   config [--json]   show the configuration in effect (isol8.config.json or ~/.isol8/config.json)
   cleanup [--force] [--images]
                     remove isol8's containers (and with --images its images)
   build             build a custom image: --base <runtime> --tag <name> [--install <pkg>]... [--setup <cmd|file>]... [--force]
   list-custom       list the custom images (labelled org.isol8.runtime)
+  serve             start the isol8 server: [-p <port>] [-k <key>] [--auth-db <conn>] [--bind <addr>] [--debug]
+  login             get an API key from a server: --host <url> --key <master key> [--name <n>] [--ttl <ms>]
+  logout            forget the key `login` stored (~/.isol8/credentials.json)
+  session list|stop list a server's sessions, or stop one: --host <url> [--key <key>] [--json] | stop <id>
   help              display this help
 )";
 
@@ -71,6 +76,10 @@ int main(int argc, char** argv) {
     if (command == "cleanup") return isol8::cli::cleanupCommand(rest, global);
     if (command == "build") return isol8::cli::buildCommand(rest, global);
     if (command == "list-custom") return isol8::cli::listCustomCommand(rest, global);
+    if (command == "serve") return isol8::cli::serveCommand(rest, global);
+    if (command == "login") return isol8::cli::loginCommand(rest, global);
+    if (command == "logout") return isol8::cli::logoutCommand(rest, global);
+    if (command == "session") return isol8::cli::sessionCommand(rest, global);
     if (command == "help") {
       fmt::print("{}", kHelp);
       return 0;

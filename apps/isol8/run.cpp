@@ -1,10 +1,13 @@
 // isol8 run: resolve the input (--cmd, --url/--github/--gist, -e, file, stdin) and the options,
-// run it through DockerIsol8, stream or print the output, exit with the program's exit code.
+// run it through DockerIsol8 (or RemoteIsol8 with --host: the same Engine, so the same output
+// handling), stream or print the output, exit with the program's exit code.
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -23,10 +26,12 @@
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
+#include "credentials.hpp"
 #include "isol8/code_url.hpp"
 #include "isol8/config.hpp"
 #include "isol8/docker_isol8.hpp"
 #include "isol8/error.hpp"
+#include "isol8/remote_isol8.hpp"
 #include "isol8/runtime_registry.hpp"
 #include "output.hpp"
 
@@ -37,12 +42,21 @@ namespace asio = boost::asio;
 
 namespace {
 
+// --host: where and as what to run remotely.
+struct RemoteTarget {
+  std::string host;
+  std::optional<std::string> keyFlag;  // --key; resolved later (env, stored credentials)
+  std::optional<std::string> sessionId;
+  bool deleteSession = false;  // --persistent's generated session; a --session-id one stays
+};
+
 struct RunInput {
   ExecutionRequest request;
   EngineOptions options;
   bool stream = true;
   std::string outFile;  // --out: stdout also written here
   bool logNetwork = false;
+  std::optional<RemoteTarget> remote;
 };
 
 std::string readHostFile(const std::filesystem::path& path) {
@@ -105,6 +119,9 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     ("hash", po::value<std::string>(), "expected SHA-256 (hex) of the fetched code")
     ("allow-insecure-code-url", po::bool_switch(), "allow an http:// code URL (remoteCode.allowedSchemes must list http)")
     ("no-stream", po::bool_switch(), "print the output when the run ends")
+    ("host", po::value<std::string>(), "run on an isol8 server (http[s]://host:port) instead of the local Docker")
+    ("key", po::value<std::string>(), "the server's API key (else ISOL8_API_KEY, else `isol8 login`'s)")
+    ("session-id", po::value<std::string>(), "a named server session (needs --host): its container stays for later runs")
     ("debug", po::bool_switch(), "print [DEBUG] lines")
     ("file", po::value<std::string>(), "script file");
   // clang-format on
@@ -223,6 +240,24 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
     }
   }
   if (vm.count("files")) addDirectoryFiles(vm["files"].as<std::string>(), req.files);
+
+  if (vm.count("session-id") && !vm.count("host"))
+    throw Error(errc::invalid_request,
+                "--session-id requires --host (remote server). Session IDs are managed by the server.");
+  if (vm.count("host")) {
+    RemoteTarget remote{vm["host"].as<std::string>()};
+    if (vm.count("key")) remote.keyFlag = vm["key"].as<std::string>();
+    if (vm.count("session-id")) {
+      remote.sessionId = vm["session-id"].as<std::string>();
+      opt.mode = ExecutionMode::persistent;
+    } else if (opt.mode == ExecutionMode::persistent) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch());
+      remote.sessionId = fmt::format("cli-{}", ms.count());
+      remote.deleteSession = true;
+    }
+    in.remote = std::move(remote);
+  }
   return in;
 }
 
@@ -248,7 +283,7 @@ void writeOutFile(const std::string& path, const std::string& text) {
 
 // Streaming (the default): output appears as produced, stdout and stderr kept apart; an
 // `error` event is shown as [ERR] and makes the exit code 1 unless an `exit` event follows.
-asio::awaitable<int> stream(DockerIsol8& engine, RunInput in, const bool& interrupted) {
+asio::awaitable<int> stream(Engine& engine, RunInput in, const bool& interrupted) {
   auto events = engine.executeStream(std::move(in.request));
   int exitCode = 0;
   std::string stdoutText;
@@ -272,7 +307,7 @@ asio::awaitable<int> stream(DockerIsol8& engine, RunInput in, const bool& interr
   co_return exitCode;
 }
 
-asio::awaitable<int> execute(DockerIsol8& engine, RunInput in, const bool& interrupted) {
+asio::awaitable<int> runOnce(Engine& engine, RunInput in, const bool& interrupted) {
   if (in.stream) co_return co_await stream(engine, std::move(in), interrupted);
   auto result = co_await engine.asyncExecute(std::move(in.request));
   writeRaw(stdout, result.stdout);
@@ -281,6 +316,52 @@ asio::awaitable<int> execute(DockerIsol8& engine, RunInput in, const bool& inter
   if (!in.outFile.empty()) writeOutFile(in.outFile, result.stdout);
   if (in.logNetwork) printNetworkLogs(result.networkLogs);
   co_return result.exitCode;
+}
+
+// The engine of this run and what its end and Ctrl-C need.
+struct RunEngine {
+  std::unique_ptr<Engine> engine;
+  bool remote = false;
+  bool stopAfterRun = false;  // the generated remote session is deleted at the end
+  // Ctrl-C: end the run's container(s) before exiting.
+  std::function<asio::awaitable<void>()> interrupt;
+};
+
+// nullopt when no API key could be found for --host (the message is printed).
+std::optional<RunEngine> makeEngine(const RunInput& in) {
+  RunEngine run;
+  if (!in.remote) {
+    auto docker = std::make_unique<DockerIsol8>(in.options);
+    run.interrupt = [engine = docker.get()] { return engine->asyncRemoveAllContainers(); };
+    run.engine = std::move(docker);
+    return run;
+  }
+  auto key = resolveApiKey(in.remote->host, in.remote->keyFlag);
+  if (!key) return std::nullopt;
+  run.engine = std::make_unique<RemoteIsol8>(RemoteOptions{in.remote->host, *key, in.remote->sessionId}, in.options);
+  run.remote = true;
+  run.stopAfterRun = in.remote->deleteSession;
+  // Closing the stream's connection (the engine's destructor) ends the run on the server;
+  // a generated session is deleted as well.
+  run.interrupt = [engine = run.engine.get(), stop = run.stopAfterRun]() -> asio::awaitable<void> {
+    if (stop) co_await engine->asyncStop();
+  };
+  if (in.remote->sessionId) std::fprintf(stderr, "[Run] Session ID: %s\n", in.remote->sessionId->c_str());
+  return run;
+}
+
+asio::awaitable<int> execute(RunEngine& run, RunInput in, const bool& interrupted) {
+  if (run.remote) co_await run.engine->asyncStart();
+  std::exception_ptr failure;
+  int exitCode = 1;
+  try {
+    exitCode = co_await runOnce(*run.engine, std::move(in), interrupted);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (run.stopAfterRun && !interrupted) co_await run.engine->asyncStop();
+  if (failure) std::rethrow_exception(failure);
+  co_return exitCode;
 }
 
 }  // namespace
@@ -298,19 +379,20 @@ int runCommand(const std::vector<std::string>& args, const GlobalOptions& global
   // The io_context first: it must outlive the engine, whose thread may still complete this
   // context's pending waits (an abandoned stream) while the engine shuts down.
   asio::io_context context;
-  DockerIsol8 engine(input.options);
+  auto engine = makeEngine(input);
+  if (!engine) return 1;
   int exitCode = 1;
   bool interrupted = false;
-  // Ctrl-C / SIGTERM: remove this run's container, then exit 130 / 143. The run itself then
+  // Ctrl-C / SIGTERM: end this run's container, then exit 130 / 143. The run itself then
   // fails (its container is gone); that failure is expected and not reported.
   asio::signal_set signals(context, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     interrupted = true;
     exitCode = signal == SIGINT ? 130 : 143;
-    asio::co_spawn(context, engine.asyncRemoveAllContainers(), [&](std::exception_ptr) { context.stop(); });
+    asio::co_spawn(context, engine->interrupt(), [&](std::exception_ptr) { context.stop(); });
   });
-  asio::co_spawn(context, execute(engine, std::move(input), interrupted), [&](std::exception_ptr failure, int code) {
+  asio::co_spawn(context, execute(*engine, std::move(input), interrupted), [&](std::exception_ptr failure, int code) {
     signals.cancel();
     if (interrupted) return;
     if (!failure) {
