@@ -28,6 +28,25 @@ std::string slurp(const fs::path& p) {
   s << in.rdbuf();
   return s.str();
 }
+
+// This process's environment with `changes` applied, as NAME=value strings.
+std::vector<std::string> environmentWith(const EnvChanges& changes) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    if (!changes.count(entry.substr(0, entry.find('=')))) env.push_back(entry);
+  }
+  for (const auto& [name, value] : changes)
+    if (value) env.push_back(name + "=" + *value);
+  return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
 }  // namespace
 
 TempDir::TempDir() {
@@ -45,7 +64,7 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
 }
 
 CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input,
-                         const std::string& cwd) {
+                         const std::string& cwd, const EnvChanges& env) {
   // Files rather than pipes: no deadlock whatever the sizes, and no reader threads.
   TempDir dir;
   const auto inPath = dir.write("stdin", input.value_or(""));
@@ -56,12 +75,13 @@ CommandResult runProgram(const std::vector<std::string>& argv, const std::option
   posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  auto argStrings = argv;
+  auto args = pointers(argStrings);
+  auto envStrings = environmentWith(env);
+  auto envp = pointers(envStrings);
   pid_t pid = 0;
   CommandResult result;
-  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) return result;
+  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data()) != 0) return result;
   posix_spawn_file_actions_destroy(&actions);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -71,9 +91,10 @@ CommandResult runProgram(const std::vector<std::string>& argv, const std::option
   return result;
 }
 
-CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input, const std::string& cwd) {
+CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input, const std::string& cwd,
+                     const EnvChanges& env) {
   args.insert(args.begin(), ISOL8_CLI_PATH);
-  return runProgram(args, input, cwd);
+  return runProgram(args, input, cwd, env);
 }
 
 std::vector<std::string> containersWithLabel(const std::string& label) {
@@ -104,7 +125,7 @@ ExecutionResult runCode(const std::string& runtime, const std::string& code, Eng
   return engine.execute(codeRequest(runtime, code));
 }
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv) {
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const EnvChanges& env) {
   std::string templ = (fs::temp_directory_path() / "isol8-bg-XXXXXX").string();
   const int fd = mkstemp(templ.data());
   if (fd >= 0) close(fd);
@@ -114,11 +135,12 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, logPath_.c_str(), O_WRONLY | O_APPEND, 0);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  auto argStrings = argv;
+  auto args = pointers(argStrings);
+  auto envStrings = environmentWith(env);
+  auto envp = pointers(envStrings);
   pid_t pid = -1;
-  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) pid_ = pid;
+  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data()) == 0) pid_ = pid;
   posix_spawn_file_actions_destroy(&actions);
 }
 

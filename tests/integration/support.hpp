@@ -1,6 +1,7 @@
 // Helpers for the integration tests: run the real isol8 binary, run docker CLI queries.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,14 +16,17 @@ struct CommandResult {
   std::string err;
 };
 
+// Environment variables to set (a value) or remove (nullopt) for a child process.
+using EnvChanges = std::map<std::string, std::optional<std::string>>;
+
 // Runs a program with `input` on its stdin (nullopt: /dev/null) and captures both streams;
-// `cwd` (empty: the test's own) is its working directory.
+// `cwd` (empty: the test's own) is its working directory; `env` changes the test's environment.
 CommandResult runProgram(const std::vector<std::string>& argv, const std::optional<std::string>& input = std::nullopt,
-                         const std::string& cwd = {});
+                         const std::string& cwd = {}, const EnvChanges& env = {});
 
 // Runs the isol8 CLI built by this tree.
 CommandResult runCli(std::vector<std::string> args, const std::optional<std::string>& input = std::nullopt,
-                     const std::string& cwd = {});
+                     const std::string& cwd = {}, const EnvChanges& env = {});
 
 // Ids of the containers (any state) carrying `label` (e.g. "isol8.engine=<id>").
 std::vector<std::string> containersWithLabel(const std::string& label);
@@ -38,7 +42,7 @@ ExecutionResult runCode(const std::string& runtime, const std::string& code, Eng
 // to); killed (SIGTERM, then SIGKILL) when destroyed. Output goes to files in a temp dir.
 class BackgroundProcess {
  public:
-  explicit BackgroundProcess(const std::vector<std::string>& argv);
+  explicit BackgroundProcess(const std::vector<std::string>& argv, const EnvChanges& env = {});
   ~BackgroundProcess();
   BackgroundProcess(const BackgroundProcess&) = delete;
   BackgroundProcess& operator=(const BackgroundProcess&) = delete;

@@ -107,6 +107,7 @@ class EventSink {
  public:
   explicit EventSink(std::shared_ptr<EventQueue> queue) : queue_(std::move(queue)) {}
   void push(StreamEvent event) {
+    last_ = event.type;
     ended_ = event.type == StreamEvent::Type::exit;
     queue_->push(std::move(event));
   }
@@ -119,10 +120,13 @@ class EventSink {
     }
   }
   bool ended() const { return ended_; }
+  // An error is the last word so far (the server reports its exceptions without an exit).
+  bool explained() const { return ended_ || last_ == StreamEvent::Type::error; }
 
  private:
   std::shared_ptr<EventQueue> queue_;
   bool ended_ = false;
+  std::optional<StreamEvent::Type> last_;
 };
 
 }  // namespace
@@ -246,6 +250,9 @@ struct RemoteIsol8::Impl {
 
   // ---- calls ----------------------------------------------------------------------------
 
+  // Percent-encoded (the original sends the id raw, which breaks on a space or '?').
+  static std::string sessionTarget(const std::string& id) { return "/session/" + urlEncode(id); }
+
   asio::awaitable<void> start() {
     const std::string target = "/health";
     const Response response = co_await request(http::verb::get, target);
@@ -255,7 +262,7 @@ struct RemoteIsol8::Impl {
 
   asio::awaitable<void> stop() {
     co_await closeStreams();
-    if (remote.sessionId) co_await request(http::verb::delete_, "/session/" + *remote.sessionId);  // status ignored
+    if (remote.sessionId) co_await request(http::verb::delete_, sessionTarget(*remote.sessionId));  // status ignored
   }
 
   json::object executeBody(ExecutionRequest request) const {
@@ -303,7 +310,8 @@ struct RemoteIsol8::Impl {
     if (!response.ok()) failed("Failed to list sessions", response);
     std::vector<SessionInfo> sessions;
     try {
-      for (const auto& entry : parseBody(response).as_object().at("sessions").as_array()) {
+      const json::value body = parseBody(response);
+      for (const auto& entry : body.as_object().at("sessions").as_array()) {
         const auto& s = entry.as_object();
         SessionInfo info;
         info.id = std::string(s.at("id").as_string());
@@ -319,7 +327,7 @@ struct RemoteIsol8::Impl {
   }
 
   asio::awaitable<void> deleteSession(std::string id) {
-    const Response response = co_await request(http::verb::delete_, "/session/" + id);
+    const Response response = co_await request(http::verb::delete_, sessionTarget(id));
     if (!response.ok()) failed("Failed to delete session", response);
   }
 
@@ -332,7 +340,8 @@ struct RemoteIsol8::Impl {
     if (!response.ok()) failed("Login failed", response);
     LoginResult result;
     try {
-      const auto& o = parseBody(response).as_object();
+      const json::value body = parseBody(response);
+      const auto& o = body.as_object();
       result.token = std::string(o.at("token").as_string());
       if (const auto* v = o.if_contains("expiresAt"); v && v->is_string()) result.expiresAt = std::string(v->as_string());
       if (const auto* v = o.if_contains("keyId"); v && v->is_string()) result.keyId = std::string(v->as_string());
@@ -463,6 +472,7 @@ struct RemoteIsol8::Impl {
     try {
       co_await runStream(json::serialize(message), json::serialize(body), control, sink);
       if (control.cancelled && !sink.ended()) sink.push(StreamEvent{Type::error, "Execution cancelled"});
+      if (!sink.explained()) sink.push(StreamEvent{Type::error, "The isol8 server ended the stream before the run ended"});
     } catch (const std::exception& e) {
       sink.push(StreamEvent{Type::error, control.cancelled ? "Execution cancelled" : e.what()});
     }

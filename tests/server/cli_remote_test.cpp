@@ -1,0 +1,173 @@
+// The CLI's remote commands against a real isol8-server: run --host, session, login/logout,
+// serve. HOME is a temporary folder, so ~/.isol8/credentials.json is the test's own.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "remote_support.hpp"
+#include "support.hpp"
+
+using namespace isol8::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A private HOME and no ISOL8_API_KEY from the test's own environment.
+struct CliEnv {
+  TempDir home;
+  EnvChanges env() const { return {{"HOME", home.path}, {"ISOL8_API_KEY", std::nullopt}}; }
+  CommandResult run(std::vector<std::string> args) const { return runCli(std::move(args), std::nullopt, {}, env()); }
+  fs::path credentials() const { return fs::path(home.path) / ".isol8" / "credentials.json"; }
+};
+
+}  // namespace
+
+TEST_CASE("cli remote: run --host streams the output", "[cli-remote]") {
+  LocalServer server;
+  CliEnv cli;
+  auto r = cli.run({"run", "--host", server.url(), "--key", server.key(), "-e", "print('hi')"});
+  CHECK(r.out == "hi\n");
+  CHECK(r.exitCode == 0);
+  r = cli.run({"run", "--host", server.url(), "--key", server.key(), "--no-stream", "-e", "print('buffered')"});
+  CHECK(r.out == "buffered\n");
+  CHECK(r.exitCode == 0);
+}
+
+TEST_CASE("cli remote: the exit code and stderr come through", "[cli-remote]") {
+  LocalServer server;
+  CliEnv cli;
+  const std::string code = "import sys\nprint('bad', file=sys.stderr)\nsys.exit(7)";
+  for (const char* mode : {"--no-stream", "--debug"}) {
+    auto r = cli.run({"run", "--host", server.url(), "--key", server.key(), mode, "-e", code});
+    CHECK(r.exitCode == 7);
+    CHECK_THAT(r.err, Catch::Contains("bad"));
+  }
+}
+
+TEST_CASE("cli remote: the key comes from --key, ISOL8_API_KEY, or is missing", "[cli-remote]") {
+  LocalServer server;
+  CliEnv cli;
+  auto r = cli.run({"run", "--host", server.url(), "-e", "print(1)"});
+  CHECK(r.exitCode == 1);
+  CHECK(r.err == "[ERR] API key required. Use --key, ISOL8_API_KEY env var, or `isol8 login`.\n");
+  auto env = cli.env();
+  env["ISOL8_API_KEY"] = server.key();
+  r = runCli({"run", "--host", server.url(), "-e", "print('env key')"}, std::nullopt, {}, env);
+  CHECK(r.out == "env key\n");
+  r = cli.run({"run", "--host", server.url(), "--key", "wrong", "-e", "print(1)"});
+  CHECK(r.exitCode == 1);
+  CHECK_THAT(r.err, Catch::Contains("Invalid API key"));
+  r = cli.run({"run", "--session-id", "x", "-e", "print(1)"});
+  CHECK(r.exitCode == 1);
+  CHECK(r.err == "[ERR] --session-id requires --host (remote server). Session IDs are managed by the server.\n");
+}
+
+TEST_CASE("cli remote: --session-id keeps the session; session list and stop", "[cli-remote]") {
+  LocalServer server;
+  CliEnv cli;
+  const std::vector<std::string> remote{"--host", server.url(), "--key", server.key()};
+  auto withRemote = [&](std::vector<std::string> args) {
+    args.insert(args.end(), remote.begin(), remote.end());
+    return cli.run(args);
+  };
+  auto r = withRemote({"run", "--session-id", "kept-1", "-e", "open('/sandbox/k.txt','w').write('kept')"});
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.err, Catch::Contains("[Run] Session ID: kept-1"));
+  r = withRemote({"run", "--session-id", "kept-1", "-e", "print(open('/sandbox/k.txt').read())"});
+  CHECK(r.out == "kept\n");
+  r = withRemote({"session", "list"});
+  CHECK(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::Contains("kept-1  [idle]  last accessed: "));
+  r = withRemote({"session", "list", "--json"});
+  const auto list = boost::json::parse(r.out).as_array();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].at("id").as_string() == "kept-1");
+  r = withRemote({"session", "stop", "kept-1"});
+  CHECK(r.out == "[OK] Session \"kept-1\" destroyed.\n");
+  r = withRemote({"session", "list"});
+  CHECK(r.out == "[INFO] No active sessions.\n");
+}
+
+TEST_CASE("cli remote: --persistent uses a generated session, deleted at the end", "[cli-remote]") {
+  LocalServer server;
+  CliEnv cli;
+  auto r = cli.run({"run", "--host", server.url(), "--key", server.key(), "--persistent", "-e", "print('p')"});
+  CHECK(r.out == "p\n");
+  CHECK_THAT(r.err, Catch::Contains("[Run] Session ID: cli-"));
+  r = cli.run({"session", "list", "--host", server.url(), "--key", server.key()});
+  CHECK(r.out == "[INFO] No active sessions.\n");
+}
+
+TEST_CASE("cli remote: login stores a key that run uses; logout removes it", "[cli-remote]") {
+  TempDir db;
+  LocalServer server({"--auth-db", db.path + "/keys.db"});
+  CliEnv cli;
+  auto r = cli.run({"login", "--host", server.url() + "/", "--key", server.key(), "--name", "ci"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK_THAT(r.out, Catch::Contains("[OK]"));
+  REQUIRE(fs::exists(cli.credentials()));
+  struct stat info {};
+  REQUIRE(::stat(cli.credentials().c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  std::ifstream file(cli.credentials());
+  std::stringstream text;
+  text << file.rdbuf();
+  const auto stored = boost::json::parse(text.str()).as_object();
+  CHECK(stored.at("token").as_string().starts_with("isol8_"));
+  CHECK(stored.at("host").as_string() == server.url() + "/");
+
+  r = cli.run({"run", "--host", server.url(), "-e", "print('with stored key')"});  // trailing '/' ignored
+  CHECK(r.out == "with stored key\n");
+  CHECK(r.exitCode == 0);
+
+  r = cli.run({"logout"});
+  CHECK(r.out == "[OK] Credentials removed from " + cli.credentials().string() + "\n");
+  CHECK_FALSE(fs::exists(cli.credentials()));
+  r = cli.run({"logout"});
+  CHECK(r.out == "[INFO] No stored credentials found.\n");
+  r = cli.run({"run", "--host", server.url(), "-e", "print(1)"});
+  CHECK(r.exitCode == 1);
+}
+
+TEST_CASE("cli remote: stored credentials that expired are not used", "[cli-remote]") {
+  CliEnv cli;
+  fs::create_directories(cli.credentials().parent_path());
+  std::ofstream(cli.credentials())
+      << R"({"host":"http://127.0.0.1:9","token":"isol8_old","expiresAt":"2020-01-01T00:00:00.000Z","keyId":"k"})";
+  const auto r = cli.run({"session", "list", "--host", "http://127.0.0.1:9"});
+  CHECK(r.exitCode == 1);
+  CHECK(r.err ==
+        "[WARN] Stored credentials have expired. Run `isol8 login` to re-authenticate.\n"
+        "[ERR] API key required. Use --key, ISOL8_API_KEY env var, or `isol8 login`.\n");
+}
+
+TEST_CASE("cli remote: login against a server without database keys", "[cli-remote]") {
+  LocalServer server;
+  CliEnv cli;
+  const auto r = cli.run({"login", "--host", server.url(), "--key", server.key()});
+  CHECK(r.exitCode == 1);
+  CHECK_THAT(r.err, Catch::Contains("[ERR] Login failed: DB-backed auth is not enabled"));
+  CHECK_FALSE(fs::exists(cli.credentials()));
+}
+
+TEST_CASE("cli serve: starts the built isol8-server", "[cli-remote]") {
+  CliEnv cli;
+  auto r = cli.run({"serve"});
+  CHECK(r.exitCode == 1);
+  CHECK(r.err == "[ERR] API key required. Use --key or ISOL8_API_KEY env var.\n");
+
+  const int port = freeLoopbackPort();
+  BackgroundProcess serve({ISOL8_CLI_PATH, "serve", "-p", std::to_string(port), "-k", "serve-key"}, cli.env());
+  INFO(serve.output());
+  REQUIRE(waitForPort(port, 60));
+  r = runProgram({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/health"});
+  CHECK(r.out == "200");
+  r = cli.run({"run", "--host", "http://127.0.0.1:" + std::to_string(port), "--key", "serve-key", "-e", "print('served')"});
+  CHECK(r.out == "served\n");
+}

@@ -1,0 +1,261 @@
+// One behaviour list, run against DockerIsol8 and against RemoteIsol8 talking to a real
+// isol8-server: the two engines of the Engine interface must answer alike. Then what only
+// the remote engine has (keys, sessions, the stream's connection).
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "isol8/docker_isol8.hpp"
+#include "isol8/remote_isol8.hpp"
+#include "remote_support.hpp"
+#include "support.hpp"
+
+using namespace isol8;
+using namespace isol8::test;
+
+namespace {
+
+std::string uniqueId(const std::string& prefix) {
+  std::random_device random;
+  return prefix + "-" + std::to_string(random()) + std::to_string(random());
+}
+
+// Stops the engine at the end of the test (a remote session is deleted then).
+struct ScopedEngine {
+  std::unique_ptr<Engine> engine;
+  ~ScopedEngine() {
+    try {
+      engine->stop();
+    } catch (const std::exception&) {
+    }
+  }
+  Engine* operator->() const { return engine.get(); }
+};
+
+struct Local {
+  ScopedEngine make(EngineOptions options, const std::optional<std::string>& session = std::nullopt) {
+    if (session) options.mode = ExecutionMode::persistent;
+    return ScopedEngine{std::make_unique<DockerIsol8>(options)};
+  }
+};
+
+struct Remote {
+  LocalServer server;
+  ScopedEngine make(EngineOptions options, const std::optional<std::string>& session = std::nullopt) {
+    return ScopedEngine{std::make_unique<RemoteIsol8>(RemoteOptions{server.url(), server.key(), session}, options)};
+  }
+};
+
+ExecutionRequest python(const std::string& code) { return codeRequest("python", code); }
+
+std::vector<StreamEvent> drain(ExecutionStream stream) {
+  std::vector<StreamEvent> events;
+  for (const auto& e : stream) events.push_back(e);
+  return events;
+}
+
+std::string joined(const std::vector<StreamEvent>& events, StreamEvent::Type type, StreamEvent::Phase phase) {
+  std::string out;
+  for (const auto& e : events)
+    if (e.type == type && e.phase == phase) out += e.data;
+  return out;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("engines: hello on stdout, exit 0", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  const auto result = engine->execute(python("print('hello')"));
+  CHECK(result.stdout == "hello\n");
+  CHECK(result.exitCode == 0);
+  CHECK_FALSE(result.timedOut);
+}
+
+TEMPLATE_TEST_CASE("engines: the exit code is kept", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  CHECK(engine->execute(python("import sys; sys.exit(42)")).exitCode == 42);
+}
+
+TEMPLATE_TEST_CASE("engines: stderr apart from stdout", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  const auto result = engine->execute(python("import sys\nprint('out')\nprint('err', file=sys.stderr)"));
+  CHECK(result.stdout == "out\n");
+  CHECK(result.stderr == "err\n");
+}
+
+TEMPLATE_TEST_CASE("engines: stdin and env reach the program", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  auto request = python("import os, sys\nprint(sys.stdin.read().upper(), os.environ['GREETING'])");
+  request.stdin = "abc";
+  request.env["GREETING"] = "hey";
+  CHECK(engine->execute(request).stdout == "ABC hey\n");
+}
+
+TEMPLATE_TEST_CASE("engines: binary files in, outputPaths out", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  auto request = python(
+      "data = open('/sandbox/in/data.bin', 'rb').read()\n"
+      "open('/sandbox/out.bin', 'wb').write(data[::-1])\n");
+  const std::string bytes("\x00\x01\x80\xfe\xff", 5);
+  request.files["/sandbox/in/data.bin"] = bytes;
+  request.outputPaths = {"/sandbox/out.bin", "/sandbox/missing.bin"};
+  const auto result = engine->execute(request);
+  CHECK(result.exitCode == 0);
+  REQUIRE(result.files.count("/sandbox/out.bin"));
+  CHECK(result.files.at("/sandbox/out.bin") == std::string(bytes.rbegin(), bytes.rend()));
+  CHECK_FALSE(result.files.count("/sandbox/missing.bin"));
+}
+
+TEMPLATE_TEST_CASE("engines: a timeout kills the run (137, timedOut)", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  auto request = python("import time\nprint('start', flush=True)\ntime.sleep(60)");
+  request.timeoutMs = 2000;
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = engine->execute(request);
+  CHECK(result.timedOut);
+  CHECK(result.exitCode == 137);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+}
+
+TEMPLATE_TEST_CASE("engines: a runtime error is a non-zero exit with the traceback", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  const auto result = engine->execute(python("raise ValueError('boom')"));
+  CHECK(result.exitCode != 0);
+  CHECK_THAT(result.stderr, Catch::Contains("ValueError: boom"));
+}
+
+TEMPLATE_TEST_CASE("engines: secrets are masked", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  EngineOptions options;
+  options.secrets["API_TOKEN"] = "s3cr3t-value-42";
+  auto engine = backend.make(options);
+  const auto result = engine->execute(python("import os\nprint('token:', os.environ['API_TOKEN'])"));
+  CHECK(result.stdout == "token: ***\n");
+  const auto events = drain(engine->executeStream(python("import os\nprint(os.environ['API_TOKEN'])")));
+  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "***\n");
+}
+
+TEMPLATE_TEST_CASE("engines: a stream is stdout chunks, then exit 0", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  const auto events = drain(engine->executeStream(python("for i in range(3): print(i, flush=True)")));
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().type == StreamEvent::Type::exit);
+  CHECK(events.back().data == "0");
+  for (std::size_t i = 0; i + 1 < events.size(); ++i) CHECK(events[i].type == StreamEvent::Type::stdout);
+  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "0\n1\n2\n");
+}
+
+TEMPLATE_TEST_CASE("engines: a stream shows the setup phase first", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  auto request = python("print('code ran')");
+  request.setupScript = "echo setting-up";
+  const auto events = drain(engine->executeStream(request));
+  REQUIRE_FALSE(events.empty());
+  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::setup) == "setting-up\n");
+  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "code ran\n");
+  CHECK(events.front().phase == StreamEvent::Phase::setup);
+  CHECK(events.back().type == StreamEvent::Type::exit);
+  CHECK(events.back().phase == StreamEvent::Phase::code);
+  CHECK(events.back().data == "0");
+}
+
+TEMPLATE_TEST_CASE("engines: a session keeps state and files (binary) across calls", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({}, uniqueId("state"));
+  CHECK(engine->execute(python("open('/sandbox/counter.txt', 'w').write('1')")).exitCode == 0);
+  const std::string bytes("\x00\xff\x10 binary\n", 10);
+  engine->putFile("/sandbox/upload.bin", bytes);
+  CHECK(engine->getFile("/sandbox/upload.bin") == bytes);
+  const auto result = engine->execute(
+      python("print(open('/sandbox/counter.txt').read(), len(open('/sandbox/upload.bin', 'rb').read()))"));
+  CHECK(result.stdout == "1 10\n");
+  CHECK(engine->getFile("/sandbox/counter.txt") == "1");
+}
+
+// ---- remote only -------------------------------------------------------------------------
+
+TEST_CASE("remote: a wrong key is refused with the server's message", "[remote-engine]") {
+  LocalServer server;
+  RemoteIsol8 remote(RemoteOptions{server.url(), "not-the-key", std::nullopt});
+  CHECK_THROWS_WITH(remote.execute(python("print(1)")), Catch::Contains("Invalid API key"));
+  const auto events = drain(remote.executeStream(python("print(1)")));
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].type == StreamEvent::Type::error);
+  CHECK_THAT(events[0].data, Catch::Contains("Invalid API key"));
+  CHECK(events[1].type == StreamEvent::Type::exit);
+  CHECK(events[1].data == "1");
+}
+
+TEST_CASE("remote: sessions are listed and deleted", "[remote-engine]") {
+  LocalServer server;
+  const std::string id = uniqueId("listed");
+  RemoteIsol8 session(RemoteOptions{server.url(), server.key(), id});
+  REQUIRE(session.execute(python("print(1)")).exitCode == 0);
+  RemoteIsol8 admin(RemoteOptions{server.url(), server.key(), std::nullopt});
+  auto listed = [&] {
+    for (const auto& s : admin.listSessions())
+      if (s.id == id) return true;
+    return false;
+  };
+  CHECK(listed());
+  admin.deleteSession(id);
+  CHECK_FALSE(listed());
+}
+
+TEST_CASE("remote: a stream in a session sees what a buffered execute left", "[remote-engine]") {
+  LocalServer server;
+  RemoteIsol8 engine(RemoteOptions{server.url(), server.key(), uniqueId("mixed")});
+  REQUIRE(engine.execute(python("open('/sandbox/note.txt', 'w').write('from-http')")).exitCode == 0);
+  const auto events = drain(engine.executeStream(python("print(open('/sandbox/note.txt').read())")));
+  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "from-http\n");
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().data == "0");
+  engine.stop();
+}
+
+TEST_CASE("remote: dropping a stream mid-run stops the run on the server", "[remote-engine]") {
+  LocalServer server;
+  RemoteIsol8 engine(RemoteOptions{server.url(), server.key(), uniqueId("dropped")});
+  auto loop = python(
+      "import os, time\n"
+      "open('/tmp/loop.pid', 'w').write(str(os.getpid()))\n"
+      "while True:\n"
+      "    print('tick', flush=True)\n"
+      "    time.sleep(0.1)\n");
+  loop.timeoutMs = 30000;  // the server's maximum; the checks below end well before it
+  {
+    auto stream = engine.executeStream(loop);
+    auto first = stream.nextBlocking();
+    REQUIRE(first);
+    INFO(first->data);
+    REQUIRE(first->type == StreamEvent::Type::stdout);
+  }  // destroyed: the connection closes
+  // The server serves the session again, and the loop's process is gone (well before its
+  // 30 s timeout could have ended it).
+  const auto check = python(
+      "import os\n"
+      "pid = open('/tmp/loop.pid').read()\n"
+      "print('alive' if os.path.exists('/proc/' + pid) else 'gone')\n");
+  const auto started = std::chrono::steady_clock::now();
+  std::string state;
+  while (std::chrono::steady_clock::now() - started < std::chrono::seconds(15)) {
+    state = engine.execute(check).stdout;
+    if (state == "gone\n") break;
+  }
+  CHECK(state == "gone\n");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  engine.stop();
+}
