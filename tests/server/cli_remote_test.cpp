@@ -67,7 +67,7 @@ TEST_CASE("cli remote: the key comes from --key, ISOL8_API_KEY, or is missing", 
   CHECK(r.err == "[ERR] --session-id requires --host (remote server). Session IDs are managed by the server.\n");
 }
 
-TEST_CASE("cli remote: --session-id keeps the session; session list and stop", "[cli-remote]") {
+TEST_CASE("cli remote: --session-id keeps the session, session list and stop", "[cli-remote]") {
   LocalServer server;
   CliEnv cli;
   const std::vector<std::string> remote{"--host", server.url(), "--key", server.key()};
@@ -103,7 +103,7 @@ TEST_CASE("cli remote: --persistent uses a generated session, deleted at the end
   CHECK(r.out == "[INFO] No active sessions.\n");
 }
 
-TEST_CASE("cli remote: login stores a key that run uses; logout removes it", "[cli-remote]") {
+TEST_CASE("cli remote: login stores a key that run uses and logout removes it", "[cli-remote]") {
   TempDir db;
   LocalServer server({"--auth-db", db.path + "/keys.db"});
   CliEnv cli;
