@@ -1,6 +1,13 @@
 // The CLI's remote commands against a real isol8-server: run --host, session, login/logout,
 // serve. HOME is a temporary folder, so ~/.isol8/credentials.json is the test's own.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -9,11 +16,14 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "isol8/remote_isol8.hpp"
 #include "remote_support.hpp"
 #include "support.hpp"
 
 using namespace isol8::test;
 namespace fs = std::filesystem;
+
+extern char** environ;
 
 namespace {
 
@@ -101,6 +111,37 @@ TEST_CASE("cli remote: --persistent uses a generated session, deleted at the end
   CHECK_THAT(r.err, Catch::Contains("[Run] Session ID: cli-"));
   r = cli.run({"session", "list", "--host", server.url(), "--key", server.key()});
   CHECK(r.out == "[INFO] No active sessions.\n");
+}
+
+TEST_CASE("cli remote: Ctrl-C ends the run, deletes the generated session, exits 130", "[cli-remote]") {
+  LocalServer server;
+  std::vector<std::string> argv{ISOL8_CLI_PATH, "run",  "--host", server.url(), "--key", server.key(), "--persistent",
+                                "-e", "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.1)"};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  // Wait (bounded) until the run is active on the server, so the signal arrives mid-run.
+  isol8::RemoteIsol8 admin(isol8::RemoteOptions{server.url(), server.key(), std::nullopt});
+  auto running = [&] {
+    for (const auto& s : admin.listSessions())
+      if (s.isActive) return true;
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!running() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  REQUIRE(running());
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK(admin.listSessions().empty());
 }
 
 TEST_CASE("cli remote: login stores a key that run uses and logout removes it", "[cli-remote]") {
