@@ -2,6 +2,7 @@
 // isol8-server: the two engines of the Engine interface must answer alike. Then what only
 // the remote engine has (keys, sessions, the stream's connection).
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <random>
@@ -51,6 +52,42 @@ struct Remote {
 };
 
 ExecutionRequest python(const std::string& code) { return codeRequest("python", code); }
+
+// TLS in front of the server (isol8-server speaks plain HTTP): decrypts, forwards to the
+// backend port, and prints the first line of each connection's first read (what was asked).
+constexpr const char* kTlsProxy = R"PY(
+import asyncio, ssl, sys
+port, backend, cert, key = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+async def pump(reader, writer, first):
+    try:
+        while data := await reader.read(65536):
+            if first:
+                print('REQUEST', data.split(b'\r\n')[0].decode(errors='replace'), flush=True)
+                first = False
+            writer.write(data)
+            await writer.drain()
+    except Exception:
+        pass
+    finally:
+        try:
+            writer.close()
+        except Exception:
+            pass
+async def handle(client_reader, client_writer):
+    try:
+        reader, writer = await asyncio.open_connection('127.0.0.1', backend)
+    except Exception:
+        client_writer.close()
+        return
+    await asyncio.gather(pump(client_reader, writer, True), pump(reader, client_writer, False))
+async def main():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = await asyncio.start_server(handle, '127.0.0.1', port, ssl=context)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+)PY";
 
 std::vector<StreamEvent> drain(ExecutionStream stream) {
   std::vector<StreamEvent> events;
@@ -258,4 +295,37 @@ TEST_CASE("remote: dropping a stream mid-run stops the run on the server", "[rem
   CHECK(state == "gone\n");
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
   engine.stop();
+}
+
+TEST_CASE("remote: https and wss, the certificate verified", "[remote-engine]") {
+  LocalServer server;
+  TempDir dir;
+  const std::string cert = dir.path + "/cert.pem", key = dir.path + "/key.pem";
+  REQUIRE(runProgram({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+                      "1", "-subj", "/CN=isol8-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"})
+              .exitCode == 0);
+  const int port = freeLoopbackPort();
+  BackgroundProcess proxy(
+      {"python3", dir.write("proxy.py", kTlsProxy), std::to_string(port), std::to_string(server.port()), cert, key});
+  if (!waitForPort(port)) FAIL("the TLS proxy did not start: " << proxy.output());
+  const std::string url = "https://localhost:" + std::to_string(port);
+
+  // Not in the system trust store: refused.
+  RemoteIsol8 untrusting(RemoteOptions{url, server.key(), std::nullopt});
+  CHECK_THROWS_WITH(untrusting.execute(python("print(1)")), Catch::Contains("certificate verify failed"));
+
+  setenv("SSL_CERT_FILE", cert.c_str(), 1);  // OpenSSL's default verify paths read it
+  RemoteIsol8 remote(RemoteOptions{url, server.key(), uniqueId("tls")});
+  CHECK(remote.execute(python("print('over tls')")).stdout == "over tls\n");
+  const auto events = drain(remote.executeStream(python("print('over wss')")));
+  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "over wss\n");
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().data == "0");
+  remote.stop();
+  unsetenv("SSL_CERT_FILE");
+  const std::string log = proxy.output();
+  INFO(log);
+  CHECK_THAT(log, Catch::Contains("REQUEST POST /execute HTTP/1.1"));
+  CHECK_THAT(log, Catch::Contains("REQUEST GET /execute/ws HTTP/1.1"));  // the stream went over wss, not SSE
+  CHECK_THAT(log, !Catch::Contains("/execute/stream"));
 }
