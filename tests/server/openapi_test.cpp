@@ -337,6 +337,27 @@ const std::string kUnknownRouteBody = "404 Not Found";
 
 bool isUnknownRoute(const HttpResponse& r) { return r.status == 404 && r.body == kUnknownRouteBody; }
 
+Operation operation(const std::string& name) {
+  for (const auto& o : operations())
+    if (o.name() == name) return o;
+  FAIL("not documented: " << name);
+  return {};
+}
+
+// A database key of its own tenant, made with the master key.
+std::string tenantKey(const Server& s, const std::string& tenant) {
+  const auto created = send(s, {"POST", "/auth/keys", fmt::format(R"({{"name":"openapi-{0}","tenantId":"{0}"}})", tenant)},
+                            s.process.masterKey());
+  REQUIRE(created.status == 201);
+  return std::string(json::parse(created.body).at("key").as_string());
+}
+
+bool listsSession(const HttpResponse& sessions, const std::string& id) {
+  for (const auto& session : json::parse(sessions.body).at("sessions").as_array())
+    if (session.at("id").as_string() == id) return true;
+  return false;
+}
+
 }  // namespace
 
 // ---- the document alone ---------------------------------------------------------------------
@@ -469,15 +490,12 @@ TEST_CASE("openapi: each operation's example gets its documented status and body
 
 TEST_CASE("openapi: the /auth operations refuse a database key with 403", "[server][openapi]") {
   Server s;
-  const auto created = send(s, {"POST", "/auth/keys", R"({"name":"openapi-tenant","tenantId":"team-b"})"},
-                            s.process.masterKey());
-  REQUIRE(created.status == 201);
-  const std::string tenantKey(json::parse(created.body).at("key").as_string());
+  const std::string key = tenantKey(s, "team-b");
   int masterOnly = 0;
   for (const auto& o : operations()) {
     if (securityOf(o) != std::set<std::string>{"masterKey"}) continue;
     ++masterOnly;
-    const auto r = send(s, exampleRequest(o), tenantKey);
+    const auto r = send(s, exampleRequest(o), key);
     INFO(o.name() << " -> " << r.status << " " << r.body);
     CHECK(r.status == 403);
     checkDocumented(o, r);
@@ -499,4 +517,29 @@ TEST_CASE("openapi: a body that is not JSON gets a documented 400 where a body i
     checkDocumented(o, response);
     CHECK(std::string(json::parse(response.body).at("error").as_string()).rfind("body must be valid JSON: ", 0) == 0);
   }
+}
+
+TEST_CASE("openapi: another tenant's key does not find a session (404 on /file, not listed, delete leaves it)",
+          "[server][openapi]") {
+  Server s;
+  const Operation getFile = operation("GET /file"), putFile = operation("POST /file"),
+                  list = operation("GET /sessions"), remove = operation("DELETE /session/{id}");
+  runBefore(s, getFile);  // the master key's session kExampleSession
+  const std::string other = tenantKey(s, "team-c");
+  for (const auto& o : {getFile, putFile}) {
+    const auto r = send(s, exampleRequest(o), other);
+    INFO(o.name() << " -> " << r.status << " " << r.body);
+    CHECK(r.status == 404);
+    checkDocumented(o, r);
+    CHECK(json::parse(r.body).at("error").as_string() == "Session not found");
+  }
+  const auto listed = send(s, exampleRequest(list), other);
+  checkDocumented(list, listed);
+  CHECK_FALSE(listsSession(listed, kExampleSession));
+  const auto removed = send(s, exampleRequest(remove), other);
+  CHECK(removed.status == 200);
+  checkDocumented(remove, removed);
+  // The owner still has it.
+  CHECK(listsSession(send(s, exampleRequest(list), s.process.masterKey()), kExampleSession));
+  CHECK(send(s, exampleRequest(getFile), s.process.masterKey()).status == 200);
 }
