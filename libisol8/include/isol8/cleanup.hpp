@@ -22,6 +22,7 @@ struct Isol8Container {
   std::string image;  // as Docker reports it (the name it was created from)
   std::string state;  // running, exited, created, ...
   std::int64_t created = 0;  // Unix seconds
+  std::string engineId;      // label isol8.engine: the engine that created it ("" if none)
 };
 
 // An image cleanup would remove.

@@ -52,6 +52,26 @@ struct AuthConfig {
   std::int64_t cleanupIntervalMs = 3600000;
 };
 
+// isol8-server's policy: what a client's `options` may ask for. A client option beyond it is
+// refused with 403 (docs/http-api.md, "Server policy"). Unset maxima are the server's own
+// defaults (defaults.*, and the engine's pidsLimit 64 and maxOutputSize 1 MiB): by default a
+// client may ask for less, never for more.
+struct ServerPolicy {
+  bool allowHostNetwork = false;        // options.network "host"
+  bool allowCustomSeccomp = false;      // options.security.seccomp "unconfined" or "custom"
+  bool allowPersist = false;            // options.persist (containers left running)
+  std::vector<std::string> allowedImages;  // exact names options.image may take
+  std::optional<std::string> maxMemoryLimit;
+  std::optional<double> maxCpuLimit;
+  std::optional<std::int64_t> maxTimeoutMs;  // also request.timeoutMs
+  std::optional<std::int64_t> maxPidsLimit;
+  std::optional<std::int64_t> maxOutputSize;
+  std::optional<std::string> maxSandboxSize;
+  std::optional<std::string> maxTmpSize;
+  std::int64_t sseKeepAliveMs = 15000;  // a `: keep-alive` comment after this much silence
+  std::int64_t pruneIntervalMs = 60000;  // how often idle sessions are looked for
+};
+
 // A custom image that `isol8 setup` and the server build when it is missing.
 struct PrebuiltImage {
   std::string tag;
@@ -72,6 +92,7 @@ struct Config {
   RemoteCodeConfig remoteCode;
   AuditConfig audit;
   AuthConfig auth;
+  ServerPolicy server;
   std::vector<PrebuiltImage> prebuiltImages;
 
   // The file the values came from; empty when they are the built-in defaults.

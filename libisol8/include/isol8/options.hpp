@@ -54,6 +54,8 @@ struct EngineOptions {
   int maxReuse = 100;      // a pooled container is replaced after this many runs
   bool debug = false;
   bool persist = false;  // keep the container after the run (for inspection)
+  // isol8-server's session id: put on the engine's containers as label isol8.session.
+  std::string sessionLabel;
 };
 
 // Parses "none" / "host" / "filtered"; nullopt for anything else.

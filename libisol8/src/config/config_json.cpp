@@ -18,7 +18,8 @@ json::array stringList(const std::vector<std::string>& items) {
   return array;
 }
 
-void putIfSet(json::object& object, std::string_view key, const std::optional<std::string>& value) {
+template <typename T>
+void putIfSet(json::object& object, std::string_view key, const std::optional<T>& value) {
   if (value) object[key] = *value;
 }
 
@@ -81,6 +82,22 @@ std::string toJson(const Config& c) {
   auth["defaultTtlMs"] = c.auth.defaultTtlMs;
   auth["cleanupIntervalMs"] = c.auth.cleanupIntervalMs;
   root["auth"] = std::move(auth);
+
+  json::object server;
+  server["allowHostNetwork"] = c.server.allowHostNetwork;
+  server["allowCustomSeccomp"] = c.server.allowCustomSeccomp;
+  server["allowPersist"] = c.server.allowPersist;
+  server["allowedImages"] = stringList(c.server.allowedImages);
+  putIfSet(server, "maxMemoryLimit", c.server.maxMemoryLimit);
+  putIfSet(server, "maxCpuLimit", c.server.maxCpuLimit);
+  putIfSet(server, "maxTimeoutMs", c.server.maxTimeoutMs);
+  putIfSet(server, "maxPidsLimit", c.server.maxPidsLimit);
+  putIfSet(server, "maxOutputSize", c.server.maxOutputSize);
+  putIfSet(server, "maxSandboxSize", c.server.maxSandboxSize);
+  putIfSet(server, "maxTmpSize", c.server.maxTmpSize);
+  server["sseKeepAliveMs"] = c.server.sseKeepAliveMs;
+  server["pruneIntervalMs"] = c.server.pruneIntervalMs;
+  root["server"] = std::move(server);
 
   json::array images;
   for (const auto& image : c.prebuiltImages) {

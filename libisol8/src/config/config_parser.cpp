@@ -262,6 +262,35 @@ void readAuth(const ConfigReader& r, const json::object& o, AuthConfig& a) {
   r.readInteger(o, "auth.", "cleanupIntervalMs", a.cleanupIntervalMs);
 }
 
+void readServer(const ConfigReader& r, const json::object& o, ServerPolicy& s) {
+  constexpr std::string_view p = "server.";
+  r.readBool(o, p, "allowHostNetwork", s.allowHostNetwork);
+  r.readBool(o, p, "allowCustomSeccomp", s.allowCustomSeccomp);
+  r.readBool(o, p, "allowPersist", s.allowPersist);
+  r.readStringList(o, p, "allowedImages", s.allowedImages, {});
+  auto optionalSize = [&](std::string_view key, std::optional<std::string>& out) {
+    std::string value;
+    r.readSize(o, p, key, value);
+    if (!value.empty()) out = value;
+  };
+  auto optionalInteger = [&](std::string_view key, std::optional<std::int64_t>& out) {
+    std::int64_t value = 0;
+    r.readInteger(o, p, key, value);
+    if (value > 0) out = value;
+  };
+  optionalSize("maxMemoryLimit", s.maxMemoryLimit);
+  optionalSize("maxSandboxSize", s.maxSandboxSize);
+  optionalSize("maxTmpSize", s.maxTmpSize);
+  double cpu = 0;
+  r.readPositiveNumber(o, p, "maxCpuLimit", cpu);
+  if (cpu > 0) s.maxCpuLimit = cpu;
+  optionalInteger("maxTimeoutMs", s.maxTimeoutMs);
+  optionalInteger("maxPidsLimit", s.maxPidsLimit);
+  optionalInteger("maxOutputSize", s.maxOutputSize);
+  r.readInteger(o, p, "sseKeepAliveMs", s.sseKeepAliveMs);
+  r.readInteger(o, p, "pruneIntervalMs", s.pruneIntervalMs);
+}
+
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
@@ -320,6 +349,7 @@ Config parseConfig(std::string_view text, std::string source) {
   if (const auto* o = r.section(root, "remoteCode")) readRemoteCode(r, *o, config.remoteCode);
   if (const auto* o = r.section(root, "audit")) readAudit(r, *o, config.audit);
   if (const auto* o = r.section(root, "auth")) readAuth(r, *o, config.auth);
+  if (const auto* o = r.section(root, "server")) readServer(r, *o, config.server);
   if (const auto* v = ConfigReader::field(root, "prebuiltImages")) config.prebuiltImages = readPrebuiltImages(r, *v);
   return config;
 }

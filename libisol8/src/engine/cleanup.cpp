@@ -40,11 +40,21 @@ std::int64_t intField(const json::object& o, std::string_view key) {
   return (v && v->is_number()) ? v->to_number<std::int64_t>() : 0;
 }
 
-bool hasLabel(const json::object& o, std::string_view label, std::string_view value = {}) {
+const json::string* labelOf(const json::object& o, std::string_view label) {
   const auto* labels = o.if_contains("Labels");
-  if (!labels || !labels->is_object()) return false;
+  if (!labels || !labels->is_object()) return nullptr;
   const auto* v = labels->get_object().if_contains(label);
-  return v && v->is_string() && (value.empty() || v->get_string() == value);
+  return (v && v->is_string()) ? &v->get_string() : nullptr;
+}
+
+bool hasLabel(const json::object& o, std::string_view label, std::string_view value = {}) {
+  const auto* v = labelOf(o, label);
+  return v && (value.empty() || *v == value);
+}
+
+std::string labelValue(const json::object& o, std::string_view label) {
+  const auto* v = labelOf(o, label);
+  return v ? std::string(*v) : std::string();
 }
 
 std::string shortId(std::string id) {
@@ -67,7 +77,8 @@ asio::awaitable<std::vector<Isol8Container>> listContainersWith(DockerClient& do
   for (const auto& item : all) {
     if (!item.is_object()) continue;
     const auto& c = item.get_object();
-    Isol8Container container{stringField(c, "Id"), stringField(c, "Image"), stringField(c, "State"), intField(c, "Created")};
+    Isol8Container container{stringField(c, "Id"), stringField(c, "Image"), stringField(c, "State"), intField(c, "Created"),
+                             labelValue(c, "isol8.engine")};
     if (hasLabel(c, kManagedLabel, "true") || isIsol8ImageName(container.image)) found.push_back(std::move(container));
   }
   co_return found;

@@ -110,6 +110,7 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
       {"StopTimeout", 2},
       {"HostConfig", std::move(host)},
   };
+  if (!o.sessionLabel.empty()) spec["Labels"].as_object()["isol8.session"] = o.sessionLabel;
   if (o.network == NetworkMode::none) spec["NetworkDisabled"] = true;
   if (filtered) {
     if (in.proxySocketDir.empty()) throw Error(errc::invalid_request, "filtered network without an egress proxy socket");

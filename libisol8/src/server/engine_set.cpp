@@ -1,0 +1,70 @@
+#include "server/engine_set.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "json/wire.hpp"
+
+namespace isol8::server {
+
+namespace asio = boost::asio;
+
+EngineSet::EngineSet(asio::any_io_executor executor, EngineOptions serverOptions)
+    : executor_(std::move(executor)),
+      serverKey_(keyOf(serverOptions)),
+      serverEngine_(std::make_shared<DockerIsol8>(std::move(serverOptions))) {}
+
+std::string EngineSet::keyOf(const EngineOptions& options) {
+  // Every client-settable field; the rest (pool, maxConcurrent) is the same for all engines.
+  return boost::json::serialize(wire::toJson(wire::clientOptionsFrom(options)));
+}
+
+std::shared_ptr<DockerIsol8> EngineSet::forOptions(const EngineOptions& options) {
+  const std::string key = keyOf(options);
+  if (key == serverKey_) return serverEngine_;
+  for (auto it = others_.begin(); it != others_.end(); ++it) {
+    if (it->key != key) continue;
+    others_.splice(others_.begin(), others_, it);
+    return others_.front().engine;
+  }
+  if (others_.size() >= kMaxEngines) {
+    // The least recently used engine no run holds any more (use_count 1: only this set).
+    for (auto it = std::prev(others_.end());; --it) {
+      if (it->engine.use_count() == 1) {
+        auto retired = std::move(it->engine);
+        others_.erase(it);
+        asio::co_spawn(executor_, [retired]() -> asio::awaitable<void> { co_await retired->asyncStop(); },
+                       asio::detached);
+        break;
+      }
+      if (it == others_.begin()) break;  // all busy: keep one more for now
+    }
+  }
+  others_.push_front(Entry{key, std::make_shared<DockerIsol8>(options)});
+  return others_.front().engine;
+}
+
+asio::awaitable<void> EngineSet::asyncStart() {
+  // Named first: g++ 12 miscompiles braced temporaries with literals inside co_await.
+  StartOptions pythonFirst;
+  pythonFirst.prewarm = true;
+  pythonFirst.runtimes.push_back("python");
+  co_await serverEngine_->asyncStart(pythonFirst);
+  StartOptions all;
+  all.prewarm = true;
+  co_await serverEngine_->asyncStart(all);
+}
+
+asio::awaitable<void> EngineSet::asyncStop() {
+  co_await serverEngine_->asyncStop();
+  for (auto& entry : others_) co_await entry.engine->asyncStop();
+}
+
+std::vector<std::string> EngineSet::engineIds() const {
+  std::vector<std::string> ids{serverEngine_->engineId()};
+  for (const auto& entry : others_) ids.push_back(entry.engine->engineId());
+  return ids;
+}
+
+}  // namespace isol8::server

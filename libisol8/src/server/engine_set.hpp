@@ -1,0 +1,50 @@
+// The server's engines for ephemeral runs. One engine, with the server's options, serves every
+// request that does not change them, so all such requests share one warm pool (the original
+// built an engine per request). A request whose `options` change container settings (limits,
+// network, secrets, ...) gets an engine for that option set, kept for the next request that
+// asks the same; at most kMaxEngines are kept, the least recently used idle one goes first.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "isol8/docker_isol8.hpp"
+#include "isol8/options.hpp"
+
+namespace isol8::server {
+
+class EngineSet {
+ public:
+  static constexpr std::size_t kMaxEngines = 8;
+
+  EngineSet(boost::asio::any_io_executor executor, EngineOptions serverOptions);
+
+  // The engine for runs with these options (created on first use).
+  std::shared_ptr<DockerIsol8> forOptions(const EngineOptions& options);
+  // Starts the server's own engine and fills its pools (python first: the common case).
+  boost::asio::awaitable<void> asyncStart();
+  // Stops every engine: their containers are removed.
+  boost::asio::awaitable<void> asyncStop();
+  // engineId() of every engine kept now.
+  std::vector<std::string> engineIds() const;
+
+ private:
+  struct Entry {
+    std::string key;  // the options as JSON text
+    std::shared_ptr<DockerIsol8> engine;
+  };
+  static std::string keyOf(const EngineOptions& options);
+
+  boost::asio::any_io_executor executor_;
+  std::string serverKey_;
+  std::shared_ptr<DockerIsol8> serverEngine_;
+  std::list<Entry> others_;  // most recently used first
+};
+
+}  // namespace isol8::server

@@ -1,0 +1,92 @@
+#include "server/execution.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "isol8/error.hpp"
+#include "json/wire.hpp"
+#include "server/policy.hpp"
+#include "server/state.hpp"
+#include "util/text.hpp"
+
+namespace isol8::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+int statusOf(const Error& e) { return e.code() == errc::invalid_request ? 400 : 500; }
+
+}  // namespace
+
+std::string errorEventJson(std::string_view message) {
+  StreamEvent event;
+  event.type = StreamEvent::Type::error;
+  event.data = std::string(message);
+  return json::serialize(wire::toJson(event, false));
+}
+
+PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::value& envelope) {
+  wire::ExecuteBody body;
+  try {
+    body = wire::executeBodyFromJson(envelope);
+  } catch (const Error& e) {
+    throw HttpError(400, e.message());
+  }
+  if (auto violation = policyViolation(state.config, body.options, body.request)) throw HttpError(403, *violation);
+  // A timeout is the request's business, not the container's: folding it into the request
+  // keeps such runs on the shared warm engine.
+  if (body.options.timeoutMs) {
+    if (!body.request.timeoutMs) body.request.timeoutMs = body.options.timeoutMs;
+    body.options.timeoutMs.reset();
+  }
+  PreparedRun run;
+  run.request = std::move(body.request);
+  EngineOptions options = requestEngineOptions(state.config, std::move(body.options));
+  if (body.sessionId) {
+    // An existing session keeps the options it was created with, as in the original.
+    run.session = state.sessions.findOrCreate(caller, *body.sessionId, std::move(options));
+    run.engine = run.session->engine;
+  } else {
+    run.engine = state.engines.forOptions(options);
+  }
+  return run;
+}
+
+asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run) {
+  auto permit = co_await state.permits.acquire();
+  SessionUse use(run.session);
+  const std::string startedAt = detail::isoTimestampNow();
+  try {
+    const ExecutionResult result = co_await run.engine->asyncExecute(run.request);
+    state.audit.record(caller, run.request, result, startedAt);
+    co_return Response::json(200, wire::toJson(result));
+  } catch (const Error& e) {
+    co_return Response::error(statusOf(e), e.message());
+  } catch (const std::exception& e) {
+    co_return Response::error(500, e.what());
+  }
+}
+
+asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun run, std::shared_ptr<Outbox> out) {
+  try {
+    auto permit = co_await state.permits.acquire();
+    if (!out->cancelled()) {
+      SessionUse use(run.session);
+      const std::string startedAt = detail::isoTimestampNow();
+      ExecutionStream stream = run.engine->executeStream(run.request);
+      out->onCancel([&stream] { stream.cancel(); });
+      struct Unhook {
+        Outbox& out;
+        ~Unhook() { out.onCancel({}); }
+      } unhook{*out};
+      while (auto event = co_await stream.next()) out->push(json::serialize(wire::toJson(*event)));
+      if (auto result = stream.result()) state.audit.record(caller, run.request, *result, startedAt);
+    }
+  } catch (const std::exception& e) {
+    out->push(errorEventJson(e.what()));
+  }
+  out->finish();
+}
+
+}  // namespace isol8::server

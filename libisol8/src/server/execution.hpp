@@ -1,0 +1,45 @@
+// One execute request, whichever route brought it (POST /execute, POST /execute/stream, the
+// WebSocket's execute message): the envelope checked against the server's policy, the engine
+// chosen (the caller's session, or the shared warm engine), then the run, buffered or
+// streamed into an Outbox.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include "isol8/docker_isol8.hpp"
+#include "server/http_types.hpp"
+#include "server/outbox.hpp"
+#include "server/sessions.hpp"
+
+namespace isol8::server {
+
+struct ServerState;
+
+struct PreparedRun {
+  ExecutionRequest request;
+  std::shared_ptr<DockerIsol8> engine;
+  std::shared_ptr<Session> session;  // null: ephemeral
+};
+
+// Reads {request, options?, sessionId?} and checks it: HttpError 400 (malformed: the field
+// named), 403 (an option beyond the server's policy).
+PreparedRun prepareRun(ServerState& state, const Caller& caller, const boost::json::value& envelope);
+
+// The whole result: 200 ExecutionResult, or {"error"} with 400 (invalid request) or 500.
+boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run);
+
+// Pushes each event (JSON text) into `out`, then finishes it. An error before the run starts
+// becomes one {"type":"error","data":...} event without phase, as in the original. When the
+// transport cancels `out` the run is stopped (its container goes back to the pool).
+boost::asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun run,
+                                         std::shared_ptr<Outbox> out);
+
+// {"type":"error","data":message}: the server's own error event (no phase).
+std::string errorEventJson(std::string_view message);
+
+}  // namespace isol8::server

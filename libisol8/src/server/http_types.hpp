@@ -1,0 +1,63 @@
+// What the server's routes see of HTTP: a parsed request and the response to send, without
+// Beast types (Beast stays in http_transport.cpp), plus who is calling.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+namespace isol8::server {
+
+struct Request {
+  std::string method;  // GET, POST, DELETE, ...
+  std::string path;    // percent-decoded, without the query
+  std::map<std::string, std::string> query;  // percent-decoded
+  std::string authorization;
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string contentType = "application/json";
+  std::string body;
+
+  static Response json(int status, const boost::json::value& body);
+  // {"error": message}
+  static Response error(int status, std::string_view message);
+  // The original's answer to an unknown route or method: text "404 Not Found".
+  static Response notFound();
+};
+
+// The authenticated caller. Sessions are owned by a caller: DB keys by their tenant, the
+// master key by itself (owner() = nullopt), so one tenant never sees another's.
+struct Caller {
+  bool master = false;
+  std::string tenantId;  // DB keys only
+  std::optional<std::string> owner() const { return master ? std::nullopt : std::optional(tenantId); }
+  std::string describe() const { return master ? "master" : "tenant " + tenantId; }
+};
+
+// Thrown by a route to answer with {"error": message} and this status.
+class HttpError : public std::runtime_error {
+ public:
+  HttpError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// The JSON object of a request body: 400 "body must be valid JSON: ..." or "body must be a
+// JSON object". An empty body reads as {} when `emptyIsObject`.
+boost::json::object bodyObject(const Request& request, bool emptyIsObject = false);
+
+// Percent-decoding of a path segment or query value ('+' is a space in queries only).
+std::string percentDecode(std::string_view text, bool plusIsSpace);
+// Splits "a=1&b=x%20y" into decoded pairs (the last of repeated names wins).
+std::map<std::string, std::string> parseQuery(std::string_view query);
+
+}  // namespace isol8::server

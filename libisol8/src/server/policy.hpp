@@ -1,0 +1,31 @@
+// The server's policy over client options (decisions.md, "Server"): what a request's
+// `options` may change, and the engine options a request then runs with. Pure logic.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "isol8/config.hpp"
+#include "isol8/options.hpp"
+#include "isol8/types.hpp"
+#include "json/wire.hpp"
+
+namespace isol8::server {
+
+// Why `options` (or request.timeoutMs) asks for more than config.server allows, e.g.
+//   options.network "host" is not allowed by this server
+//   options.memoryLimit "4g" exceeds this server's maximum of "512m"
+// nullopt when everything is within the policy.
+std::optional<std::string> policyViolation(const Config& config, const wire::ClientOptions& options,
+                                           const ExecutionRequest& request);
+
+// The engine options of the server's own engine: the config's (defaults, pool, security,
+// network lists, remote code).
+EngineOptions serverEngineOptions(const Config& config);
+
+// The options a request runs with: the server's, with the client's `options` over them. The
+// client cannot widen the network: the config's blacklist is kept in front of the client's,
+// and `debug` is the server's to set. Call policyViolation first.
+EngineOptions requestEngineOptions(const Config& config, wire::ClientOptions options);
+
+}  // namespace isol8::server

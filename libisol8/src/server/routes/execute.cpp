@@ -1,0 +1,13 @@
+// POST /execute: one run, the whole result in the answer.
+#include "server/execution.hpp"
+#include "server/routes/routes.hpp"
+#include "server/state.hpp"
+
+namespace isol8::server {
+
+boost::asio::awaitable<Response> postExecute(ServerState& state, const Caller& caller, const Request& request) {
+  PreparedRun run = prepareRun(state, caller, bodyObject(request));
+  co_return co_await runBuffered(state, caller, std::move(run));
+}
+
+}  // namespace isol8::server

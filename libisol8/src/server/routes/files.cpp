@@ -1,0 +1,67 @@
+// POST /file and GET /file: files of a session's container, as base64.
+#include "isol8/error.hpp"
+#include "server/routes/routes.hpp"
+#include "server/state.hpp"
+#include "util/text.hpp"
+
+namespace isol8::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::string stringField(const json::object& body, std::string_view key) {
+  const auto* value = body.if_contains(key);
+  if (!value || value->is_null()) return {};
+  if (!value->is_string()) throw HttpError(400, std::string(key) + " must be a string");
+  return std::string(value->get_string());
+}
+
+std::shared_ptr<Session> sessionOf(ServerState& state, const Caller& caller, const std::string& id) {
+  auto session = state.sessions.find(caller, id);
+  if (!session) throw HttpError(404, "Session not found");
+  session->lastAccessedAt = nowMs();
+  return session;
+}
+
+// No container yet is the client's ordering mistake (409); a bad path is its input (400).
+int statusOf(const Error& e) {
+  if (e.code() == errc::no_container) return 409;
+  return e.code() == errc::invalid_request ? 400 : 500;
+}
+
+}  // namespace
+
+asio::awaitable<Response> postFile(ServerState& state, const Caller& caller, const Request& request) {
+  const json::object body = bodyObject(request);
+  const std::string sessionId = stringField(body, "sessionId");
+  const std::string path = stringField(body, "path");
+  if (sessionId.empty() || path.empty()) throw HttpError(400, "Missing sessionId or path");
+  auto session = sessionOf(state, caller, sessionId);
+  auto content = detail::base64Decode(stringField(body, "content"));
+  if (!content) throw HttpError(400, "content must be base64");
+  try {
+    co_await session->engine->asyncPutFile(path, std::move(*content));
+  } catch (const Error& e) {
+    co_return Response::error(statusOf(e), e.message());
+  }
+  co_return Response::json(200, json::object{{"ok", true}});
+}
+
+asio::awaitable<Response> getFile(ServerState& state, const Caller& caller, const Request& request) {
+  const auto sessionId = request.query.find("sessionId");
+  const auto path = request.query.find("path");
+  if (sessionId == request.query.end() || sessionId->second.empty() || path == request.query.end() ||
+      path->second.empty())
+    throw HttpError(400, "Missing sessionId or path");
+  auto session = sessionOf(state, caller, sessionId->second);
+  try {
+    const std::string content = co_await session->engine->asyncGetFile(path->second);
+    co_return Response::json(200, json::object{{"content", detail::base64Encode(content)}});
+  } catch (const Error& e) {
+    co_return Response::error(statusOf(e), e.message());
+  }
+}
+
+}  // namespace isol8::server

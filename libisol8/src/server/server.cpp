@@ -1,0 +1,212 @@
+#include "server/server.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fmt/format.h>
+
+#include "isol8/image_builder.hpp"
+#include "isol8/version.hpp"
+#include "server/http_transport.hpp"
+#include "server/state.hpp"
+#include "util/log.hpp"
+
+namespace isol8::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+void info(std::string_view line) {
+  fmt::print("{}\n", line);
+  std::fflush(stdout);
+}
+
+// The key database: --auth-db, else config auth (connectionString, default ~/.isol8/auth.db).
+std::unique_ptr<auth::KeyStore> openKeys(const ServerOptions& options) {
+  if (options.authDb) return auth::openKeyStore(*options.authDb);
+  if (!options.config.auth.enabled) return nullptr;
+  if (options.config.auth.connectionString) return auth::openKeyStore(*options.config.auth.connectionString);
+  const char* home = std::getenv("HOME");
+  return auth::openKeyStore((std::filesystem::path(home ? home : ".") / ".isol8" / "auth.db").string());
+}
+
+// Images of config prebuiltImages that are missing, built before the server listens.
+asio::awaitable<void> buildPrebuiltImages(const Config& config) {
+  ImageBuilder builder([](std::string_view line) { fmt::print(stderr, "{}\n", line); });
+  for (const auto& image : config.prebuiltImages) {
+    CustomImageSpec spec{image.tag, image.runtime, image.installPackages, image.setupScript.value_or("")};
+    const ImageStatus status = co_await builder.asyncBuildCustom(std::move(spec), false);
+    if (status.built) info(fmt::format("[INFO] Built prebuilt image {}", status.tag));
+  }
+}
+
+// Binds `port`; when it is taken, an OS-chosen free port instead (with a warning).
+tcp::acceptor listen(asio::io_context& io, const ServerOptions& options) {
+  const auto address = asio::ip::make_address(options.bindAddress);
+  tcp::acceptor acceptor(io);
+  for (int port : {options.port, 0}) {
+    boost::system::error_code ec;
+    acceptor.open(address.is_v6() ? tcp::v6() : tcp::v4());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(tcp::endpoint(address, static_cast<unsigned short>(port)), ec);
+    if (!ec) {
+      acceptor.listen(asio::socket_base::max_listen_connections);
+      if (port == 0)
+        fmt::print(stderr, "[WARN] Port {} is in use. Falling back to available port {}.\n", options.port,
+                   acceptor.local_endpoint().port());
+      return acceptor;
+    }
+    acceptor.close();
+    if (ec != asio::error::address_in_use)
+      throw std::runtime_error(fmt::format("Cannot listen on {}:{}: {}", options.bindAddress, port, ec.message()));
+  }
+  throw std::runtime_error("no port to listen on");
+}
+
+asio::awaitable<void> acceptLoop(ServerState& state, tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(as_tuple(use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) continue;
+    socket.set_option(tcp::no_delay(true));
+    asio::co_spawn(
+        acceptor.get_executor(),
+        [&state, s = std::move(socket)]() mutable -> asio::awaitable<void> {
+          try {
+            co_await serveConnection(state, std::move(s));
+          } catch (const std::exception& e) {
+            detail::debugLog("connection: {}", e.what());
+          }
+        },
+        asio::detached);
+  }
+}
+
+// Runs `task` every `interval` until the server stops.
+asio::awaitable<void> every(std::chrono::milliseconds interval, std::function<asio::awaitable<void>()> task) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(interval);
+    if (auto [ec] = co_await timer.async_wait(as_tuple(use_awaitable)); ec) co_return;
+    try {
+      co_await task();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "[WARN] {}\n", e.what());
+    }
+  }
+}
+
+asio::awaitable<void> stopSessions(std::vector<std::shared_ptr<Session>> sessions) {
+  for (auto& session : sessions) {
+    try {
+      co_await session->engine->asyncStop();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "[WARN] stopping session {}: {}\n", session->id, e.what());
+    }
+  }
+}
+
+}  // namespace
+
+int runServer(ServerOptions options) {
+  if (options.debug || options.config.debug) detail::debugEnabled() = true;
+  asio::io_context io(1);
+  std::unique_ptr<ServerState> state;
+  std::optional<tcp::acceptor> acceptor;
+  try {
+    auto startup = asio::co_spawn(io, buildPrebuiltImages(options.config), asio::use_future);
+    io.run();
+    io.restart();
+    startup.get();
+    state = std::make_unique<ServerState>(io.get_executor(), options.config, options.masterKey, openKeys(options));
+    acceptor.emplace(listen(io, options));
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "[ERR] {}\n", e.what());
+    return 1;
+  }
+
+  const int port = acceptor->local_endpoint().port();
+  const bool loopback = acceptor->local_endpoint().address().is_loopback();
+  info(fmt::format("[INFO] isol8 server v{} listening on http://{}:{}", version(),
+                   loopback ? "localhost" : options.bindAddress, port));
+  info("       Auth: Bearer token required");
+  if (state->keys) info(fmt::format("       Auth DB: {}", state->keys->describe()));
+
+  asio::co_spawn(io, acceptLoop(*state, *acceptor), asio::detached);
+  // Warm pools fill in the background: the first requests may still start cold.
+  asio::co_spawn(
+      io,
+      [&state]() -> asio::awaitable<void> {
+        try {
+          co_await state->engines.asyncStart();
+        } catch (const std::exception& e) {
+          fmt::print(stderr, "[WARN] prewarming: {}\n", e.what());
+        }
+      },
+      asio::detached);
+  ServerState& s = *state;
+  if (s.config.cleanup.autoPrune) {
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(s.config.server.pruneIntervalMs),
+                         [&s]() -> asio::awaitable<void> {
+                           co_await stopSessions(s.sessions.removeIdle(nowMs() - s.config.cleanup.maxContainerAgeMs));
+                         }),
+                   asio::detached);
+  }
+  if (s.keys) {
+    asio::co_spawn(io,
+                   every(std::chrono::milliseconds(s.config.auth.cleanupIntervalMs),
+                         [&s]() -> asio::awaitable<void> {
+                           s.keys->cleanup();
+                           co_return;
+                         }),
+                   asio::detached);
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    info("[INFO] Shutting down isol8 server...");
+    acceptor->close();
+    asio::co_spawn(
+        io,
+        [&s]() -> asio::awaitable<void> {
+          co_await stopSessions(s.sessions.removeAll(std::nullopt));
+          try {
+            co_await s.engines.asyncStop();
+          } catch (const std::exception& e) {
+            fmt::print(stderr, "[WARN] stopping the engines: {}\n", e.what());
+          }
+          s.keys.reset();
+          info("[INFO] Server cleanup complete");
+          // Every container is gone and the database is closed. Connections still open are
+          // abandoned with the process: unwinding them (and engines they hold) buys nothing.
+          std::fflush(nullptr);
+          std::_Exit(0);
+        },
+        asio::detached);
+  });
+  io.run();
+  return 0;
+}
+
+}  // namespace isol8::server

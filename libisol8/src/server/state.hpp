@@ -1,0 +1,36 @@
+// Everything the routes share: configuration, keys, engines, sessions, the run permits.
+// Lives on the server's one thread (server.cpp), so none of it needs a lock.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/semaphore.hpp"
+#include "isol8/config.hpp"
+#include "server/audit_log.hpp"
+#include "server/auth/key_store.hpp"
+#include "server/engine_set.hpp"
+#include "server/sessions.hpp"
+
+namespace isol8::server {
+
+struct ServerState {
+  ServerState(boost::asio::any_io_executor executor, Config config, std::string masterKey,
+              std::unique_ptr<auth::KeyStore> keys)
+      : config(std::move(config)),
+        masterKey(std::move(masterKey)),
+        keys(std::move(keys)),
+        engines(executor, engineOptionsFrom(this->config)),
+        permits(this->config.maxConcurrent),
+        audit(this->config.audit) {}
+
+  Config config;
+  std::string masterKey;
+  std::unique_ptr<auth::KeyStore> keys;  // null: database-backed keys are off
+  EngineSet engines;
+  SessionRegistry sessions;
+  detail::AsyncSemaphore permits;  // maxConcurrent runs in flight, server-wide, first come first served
+  AuditLog audit;
+};
+
+}  // namespace isol8::server
