@@ -5,8 +5,9 @@
 #   usage: scripts/bench-server.sh [seconds=20] [levels=1,8] [warmup-seconds=3]
 # Builds the release preset's isol8_server and isol8_bench_server_rps, starts the server on a
 # free loopback port with a random master key and a config whose pool and maxConcurrent fit
-# the highest level, waits for /health, runs bench/server_rps.cpp against it (a warm-up at the
-# highest level, then each level), stops the server, then runs the in-process baseline.
+# the highest level (prewarming python only, as the in-process engine does), waits for
+# /health, runs bench/server_rps.cpp against it (a warm-up at the highest level, then each
+# level), stops the server, then runs the in-process baseline.
 # Needs the runtime image isol8:python (scripts/ensure.sh release); does not build images.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,7 +35,7 @@ stop_server() {
 trap 'stop_server; rm -rf "$work"' EXIT
 
 cat >"$work/config.json" <<EOF
-{"poolSize": {"clean": $max, "dirty": $max}, "maxConcurrent": $max}
+{"poolSize": {"clean": $max, "dirty": $max}, "maxConcurrent": $max, "server": {"prewarm": ["python"]}}
 EOF
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')

@@ -201,9 +201,10 @@ std::optional<json::value> parseJson(const std::string& text) {
 
 constexpr const char* kExampleSession = "openapi-example";
 
+// A server with a key database; it prewarms python only (the examples' runtime).
 struct Server {
   TempDir dir;
-  ServerProcess process{ServerLaunch{.authDb = dir.path + "/auth.db"}};
+  ServerProcess process{ServerLaunch{.authDb = dir.path + "/auth.db", .configJson = R"({"server":{"prewarm":["python"]}})"}};
 };
 
 std::string percentEncode(const std::string& s) {
