@@ -354,7 +354,8 @@ std::string tenantKey(const Server& s, const std::string& tenant) {
 }
 
 bool listsSession(const HttpResponse& sessions, const std::string& id) {
-  for (const auto& session : json::parse(sessions.body).at("sessions").as_array())
+  const json::value body = json::parse(sessions.body);
+  for (const auto& session : body.at("sessions").as_array())
     if (session.at("id").as_string() == id) return true;
   return false;
 }
