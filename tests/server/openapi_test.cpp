@@ -222,6 +222,7 @@ struct Request {
   std::string method;
   std::string target;  // /path?query
   std::string body;    // empty: none
+  int expectedStatus = 0;  // variants: what x-isol8-test says they get
 };
 
 // The operation's example request: path parameters from `captured` or their examples, query
@@ -248,6 +249,21 @@ Request exampleRequest(const Operation& o, const std::map<std::string, std::stri
     if (const auto* example = resolve(body->as_object()).at("content").as_object().at("application/json").as_object().if_contains("example"))
       r.body = json::serialize(*example);
   return r;
+}
+
+// x-isol8-test.variants: the example with another body or target.
+std::vector<Request> variantRequests(const Operation& o, const Request& example) {
+  std::vector<Request> out;
+  const auto* variants = testSpec(o).if_contains("variants");
+  if (!variants) return out;
+  for (const auto& v : variants->as_array()) {
+    Request r = example;
+    if (const auto* target = v.as_object().if_contains("target")) r.target = std::string(target->as_string());
+    if (const auto* body = v.as_object().if_contains("body")) r.body = json::serialize(*body);
+    r.expectedStatus = v.at("status").to_number<int>();
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 HttpResponse send(const Server& s, const Request& r, const std::optional<std::string>& key) {
@@ -487,6 +503,12 @@ TEST_CASE("openapi: each operation's example gets its documented status and body
     INFO(example.method << " " << example.target << " " << example.body);
     CHECK(r.status == expected);
     checkDocumented(o, r);
+    for (const Request& variant : variantRequests(o, example)) {
+      const auto answer = send(s, variant, s.process.masterKey());
+      INFO("variant " << variant.target << " " << variant.body);
+      CHECK(answer.status == variant.expectedStatus);
+      checkDocumented(o, answer);
+    }
   }
 }
 
