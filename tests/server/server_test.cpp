@@ -706,3 +706,23 @@ TEST_CASE("server: flags, port precedence and startup errors", "[server]") {
     REQUIRE(waitForPort(p3));
   }
 }
+
+TEST_CASE("server: a client that expects 100-continue is told to go on before it sends the body", "[server]") {
+  ServerProcess server(quiet());
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())});
+  const std::string body = R"({"name":")" + std::string(2000, 'x') + R"("})";
+  const std::string head = "POST /auth/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.masterKey() +
+                           "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n";
+  asio::write(socket, asio::buffer(head));
+  std::string received;
+  asio::read_until(socket, asio::dynamic_buffer(received), "\r\n\r\n");
+  CHECK(received.starts_with("HTTP/1.1 100 Continue\r\n"));  // before any body byte was sent
+  asio::write(socket, asio::buffer(body));
+  received.clear();
+  asio::read_until(socket, asio::dynamic_buffer(received), "DB-backed auth is not enabled");
+  CHECK(received.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
