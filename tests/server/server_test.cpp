@@ -76,6 +76,18 @@ std::string keyDatabase(const std::string& backend, const TempDir& dir) {
   return pg.url(pg.createDatabase());
 }
 
+// A server whose key database is of `backend` (sqlite, postgres).
+struct KeyedServer {
+  explicit KeyedServer(const std::string& backend) : server(launchFor(backend, dir)) {}
+  static ServerLaunch launchFor(const std::string& backend, const TempDir& dir) {
+    ServerLaunch launch = quiet();
+    launch.authDb = keyDatabase(backend, dir);
+    return launch;
+  }
+  TempDir dir;
+  ServerProcess server;
+};
+
 struct CreatedKey {
   std::string id;
   std::string key;
@@ -402,10 +414,8 @@ TEST_CASE("server: idle sessions are pruned, busy ones are not", "[server]") {
 TEST_CASE("server: the auth routes with a key database", "[server]") {
   const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgres");
   INFO(backend);
-  TempDir dir;
-  ServerLaunch launch = quiet();
-  launch.authDb = keyDatabase(backend, dir);
-  ServerProcess server(launch);
+  KeyedServer keyed(backend);
+  ServerProcess& server = keyed.server;
   const auto h = master(server);
 
   auto created = post(server, "/auth/keys", R"({"name":"ci","tenantId":"alpha"})", h);
@@ -453,10 +463,8 @@ TEST_CASE("server: the auth routes with a key database", "[server]") {
 TEST_CASE("server: an expired key is refused", "[server]") {
   const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgres");
   INFO(backend);
-  TempDir dir;
-  ServerLaunch launch = quiet();
-  launch.authDb = keyDatabase(backend, dir);
-  ServerProcess server(launch);
+  KeyedServer keyed(backend);
+  ServerProcess& server = keyed.server;
   const auto shortLived = createKey(server, "short", "t", 300);
   const auto longLived = createKey(server, "long", "t");
   CHECK(get(server, "/sessions", {bearer(shortLived.key)}).status == 200);  // valid until expiresAt
@@ -471,10 +479,8 @@ TEST_CASE("server: an expired key is refused", "[server]") {
 TEST_CASE("server: a tenant can neither see nor use another tenant's session", "[server]") {
   const std::string backend = GENERATE(as<std::string>{}, "sqlite", "postgres");
   INFO(backend);
-  TempDir dir;
-  ServerLaunch launch = quiet();
-  launch.authDb = keyDatabase(backend, dir);
-  ServerProcess server(launch);
+  KeyedServer keyed(backend);
+  ServerProcess& server = keyed.server;
   const Headers a{bearer(createKey(server, "a", "tenant-a").key)};
   const Headers b{bearer(createKey(server, "b", "tenant-b").key)};
   const Headers a2{bearer(createKey(server, "a2", "tenant-a").key)};  // same tenant, another key
@@ -699,4 +705,24 @@ TEST_CASE("server: flags, port precedence and startup errors", "[server]") {
     BackgroundProcess s({"env", "-u", "ISOL8_PORT", "PORT=" + std::to_string(p3), bin, "--key", "k", "--config", config});
     REQUIRE(waitForPort(p3));
   }
+}
+
+TEST_CASE("server: a client that expects 100-continue is told to go on before it sends the body", "[server]") {
+  ServerProcess server(quiet());
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())});
+  const std::string body = R"({"name":")" + std::string(2000, 'x') + R"("})";
+  const std::string head = "POST /auth/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.masterKey() +
+                           "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n";
+  asio::write(socket, asio::buffer(head));
+  std::string received;
+  asio::read_until(socket, asio::dynamic_buffer(received), "\r\n\r\n");
+  CHECK(received.starts_with("HTTP/1.1 100 Continue\r\n"));  // before any body byte was sent
+  asio::write(socket, asio::buffer(body));
+  received.clear();
+  asio::read_until(socket, asio::dynamic_buffer(received), "DB-backed auth is not enabled");
+  CHECK(received.starts_with("HTTP/1.1 400 Bad Request\r\n"));
 }
