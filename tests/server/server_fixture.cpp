@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,16 +92,22 @@ ServerProcess::ServerProcess(ServerLaunch launch) : launch_(std::move(launch)) {
   args.push_back(nullptr);
 
   const std::string log = dir_ + "/output.log";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addchdir_np(&actions, dir_.c_str());
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + std::string(ISOL8_SERVER_PATH));
+  const int logFd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // The server dies with the test program, even when that crashes: no server (and none of
+    // its containers) outlives a test run.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    const int devNull = open("/dev/null", O_RDONLY);
+    dup2(devNull, 0);
+    dup2(logFd, 1);
+    dup2(logFd, 2);
+    if (chdir(dir_.c_str()) != 0) _exit(127);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  close(logFd);
+  if (pid < 0) throw std::runtime_error("cannot start " + std::string(ISOL8_SERVER_PATH));
   pid_ = pid;
 
   // Ready when the banner names the port it listens on (it may have fallen back to another).

@@ -161,6 +161,12 @@ TEST_CASE("server: malformed bodies are 400 naming the problem", "[server]") {
   requireError(post(server, "/execute", R"({"request":{"runtime":"python","code":"1","timeoutMs":"soon"}})", h), 400,
                "request.timeoutMs must be a positive integer");
   requireError(post(server, "/execute", R"({"options":{}})", h), 400, "request must be an object");
+  // The request is checked before a stream starts, so every transport refuses it the same way.
+  const std::string unknownRuntime = R"({"request":{"runtime":"cobol","code":"1"}})";
+  auto streamRefusal = post(server, "/execute/stream", unknownRuntime, h);
+  CHECK(streamRefusal.status == 400);
+  CHECK(str(parseObject(streamRefusal.body).at("error")).starts_with("Unknown runtime: \"cobol\""));
+  CHECK(post(server, "/execute", unknownRuntime, h).body == streamRefusal.body);
   requireError(post(server, "/execute", R"({"request":{"runtime":"python","code":"1","cmd":"true"}})", h), 400,
                "ExecutionRequest.code, ExecutionRequest.codeUrl, and ExecutionRequest.cmd are mutually exclusive "
                "— provide exactly one.");
