@@ -82,9 +82,11 @@ TEST_CASE("cpuLimit throttles: a 0.2 CPU sandbox gets about a fifth of a core", 
   EngineOptions slow;
   slow.cpuLimit = 0.2;
   auto share = std::stod(runCode("python", burn, slow).stdout);
-  CHECK(share <= 0.4);
+  CHECK(share <= 0.3);
+  // Control: unthrottled, the same loop gets clearly more. Relative, not absolute: on a
+  // loaded 2-core machine (tests run two at a time) a full core is not on offer.
   auto full = std::stod(runCode("python", burn).stdout);
-  CHECK(full >= 0.6);
+  CHECK(full >= share + 0.15);
 }
 
 TEST_CASE("output is capped per stream with the truncation marker", "[limits][output]") {

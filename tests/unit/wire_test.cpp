@@ -335,13 +335,18 @@ TEST_CASE("wire: ExecutionRequest errors name the field", "[wire]") {
                       R"(request.metadata["a\"b"] must be a string)");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","files":"x"})"), invalid, "request.files must be an object");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","files":{"/sandbox/a":5}})"), invalid,
-                      R"(request.files["/sandbox/a"] must be a string or {"base64": string})");
+                      R"(request.files["/sandbox/a"] must be a string, {"base64": string} or {"type": "Buffer", "data": [bytes]})");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","files":{"/sandbox/a":{"b64":"AA=="}}})"), invalid,
-                      R"(request.files["/sandbox/a"] must be a string or {"base64": string})");
+                      R"(request.files["/sandbox/a"] must be a string, {"base64": string} or {"type": "Buffer", "data": [bytes]})");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","files":{"/sandbox/a":{"base64":"AA="}}})"), invalid,
                       R"(request.files["/sandbox/a"].base64 must be valid base64)");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","files":{"/sandbox/a":{"base64":3}}})"), invalid,
                       R"(request.files["/sandbox/a"].base64 must be a base64 string)");
+  // Node's Buffer JSON, as the original CLI sends --files.
+  CHECK(req(R"({"runtime":"python","files":{"/sandbox/a":{"type":"Buffer","data":[0,104,255]}}})").files.at("/sandbox/a") ==
+        std::string("\0h\xff", 3));
+  REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","files":{"/sandbox/a":{"type":"Buffer","data":[256]}}})"), invalid,
+                      R"(request.files["/sandbox/a"].data must be an array of bytes (0-255))");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","outputPaths":"/sandbox/a"})"), invalid,
                       "request.outputPaths must be an array of strings");
   REQUIRE_ISOL8_ERROR(req(R"({"runtime":"python","outputPaths":["/sandbox/a",2]})"), invalid,

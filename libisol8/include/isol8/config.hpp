@@ -70,6 +70,8 @@ struct ServerPolicy {
   std::optional<std::string> maxTmpSize;
   std::int64_t sseKeepAliveMs = 15000;  // a `: keep-alive` comment after this much silence
   std::int64_t pruneIntervalMs = 60000;  // how often idle sessions are looked for
+  // Runtimes whose warm pools are filled at startup (python first); [] fills none.
+  std::vector<std::string> prewarm{"python", "node", "bun", "deno", "bash"};
 };
 
 // A custom image that `isol8 setup` and the server build when it is missing.

@@ -97,6 +97,7 @@ std::string toJson(const Config& c) {
   putIfSet(server, "maxTmpSize", c.server.maxTmpSize);
   server["sseKeepAliveMs"] = c.server.sseKeepAliveMs;
   server["pruneIntervalMs"] = c.server.pruneIntervalMs;
+  server["prewarm"] = stringList(c.server.prewarm);
   root["server"] = std::move(server);
 
   json::array images;

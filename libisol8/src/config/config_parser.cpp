@@ -262,6 +262,12 @@ void readAuth(const ConfigReader& r, const json::object& o, AuthConfig& a) {
   r.readInteger(o, "auth.", "cleanupIntervalMs", a.cleanupIntervalMs);
 }
 
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 void readServer(const ConfigReader& r, const json::object& o, ServerPolicy& s) {
   constexpr std::string_view p = "server.";
   r.readBool(o, p, "allowHostNetwork", s.allowHostNetwork);
@@ -289,12 +295,11 @@ void readServer(const ConfigReader& r, const json::object& o, ServerPolicy& s) {
   optionalInteger("maxOutputSize", s.maxOutputSize);
   r.readInteger(o, p, "sseKeepAliveMs", s.sseKeepAliveMs);
   r.readInteger(o, p, "pruneIntervalMs", s.pruneIntervalMs);
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
+  const auto runtimes = RuntimeRegistry::list();
+  r.readStringList(o, p, "prewarm", s.prewarm, [&](const std::string& name, const std::string& item) {
+    if (std::find(runtimes.begin(), runtimes.end(), item) == runtimes.end())
+      r.fail(fmt::format("{} must be one of {}, got \"{}\"", name, joined(runtimes), item));
+  });
 }
 
 std::vector<PrebuiltImage> readPrebuiltImages(const ConfigReader& r, const json::value& value) {

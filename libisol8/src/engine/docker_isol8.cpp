@@ -255,6 +255,11 @@ struct DockerIsol8::Impl {
       result = co_await runIn(container, req, runtime, image, install, firstUse, sink, stop);
     } catch (const SetupFailure&) {
       failure = std::current_exception();  // the user's setup failed; the container is fine
+    } catch (const Error& e) {
+      failure = std::current_exception();
+      // A cancelled run (stream abandoned, client gone) leaves a sound container: the pool's
+      // hygiene kills whatever it left running. Other errors may have left it in any state.
+      reusable = e.code() == errc::cancelled;
     } catch (...) {
       failure = std::current_exception();
       reusable = false;  // a Docker-level failure may have left it in any state

@@ -24,6 +24,17 @@ namespace {
   throw Error(errc::invalid_request, fmt::format("{} must be {}", path, what));
 }
 
+std::string bufferBytes(const json::value& value, const std::string& path) {
+  if (!value.is_array()) fail(path, "an array of bytes (0-255)");
+  std::string bytes;
+  bytes.reserve(value.get_array().size());
+  for (const auto& b : value.get_array()) {
+    if (!b.is_int64() || b.get_int64() < 0 || b.get_int64() > 255) fail(path, "an array of bytes (0-255)");
+    bytes.push_back(static_cast<char>(b.get_int64()));
+  }
+  return bytes;
+}
+
 std::string member(std::string_view path, std::string_view key) {
   return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
 }
@@ -374,8 +385,12 @@ ExecutionRequest requestFromJson(const json::value& value, std::string_view path
         bytes = std::string(content.get_string());
       } else if (content.is_object() && content.get_object().contains("base64")) {
         bytes = decodeBase64(content.get_object().at("base64"), member(name, "base64"));
+      } else if (content.is_object() && content.get_object().contains("data")) {
+        // Node's JSON of a Buffer, {"type":"Buffer","data":[bytes]}: what the original CLI's
+        // --files sends (its own server wrote such files wrongly).
+        bytes = bufferBytes(content.get_object().at("data"), member(name, "data"));
       } else {
-        fail(name, "a string or {\"base64\": string}");
+        fail(name, "a string, {\"base64\": string} or {\"type\": \"Buffer\", \"data\": [bytes]}");
       }
       r.files[std::string(kv.key())] = std::move(bytes);
     }

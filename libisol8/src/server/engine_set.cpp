@@ -45,15 +45,15 @@ std::shared_ptr<DockerIsol8> EngineSet::forOptions(const EngineOptions& options)
   return others_.front().engine;
 }
 
-asio::awaitable<void> EngineSet::asyncStart() {
-  // Named first: g++ 12 miscompiles braced temporaries with literals inside co_await.
-  StartOptions pythonFirst;
-  pythonFirst.prewarm = true;
-  pythonFirst.runtimes.push_back("python");
-  co_await serverEngine_->asyncStart(pythonFirst);
-  StartOptions all;
-  all.prewarm = true;
-  co_await serverEngine_->asyncStart(all);
+asio::awaitable<void> EngineSet::asyncStart(std::vector<std::string> runtimes) {
+  co_await serverEngine_->asyncStart(StartOptions{});
+  for (auto& runtime : runtimes) {
+    // One at a time, so the first runtime's pool is ready first.
+    StartOptions options;
+    options.prewarm = true;
+    options.runtimes.push_back(std::move(runtime));
+    co_await serverEngine_->asyncStart(std::move(options));
+  }
 }
 
 asio::awaitable<void> EngineSet::asyncStop() {

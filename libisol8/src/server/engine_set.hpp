@@ -27,8 +27,8 @@ class EngineSet {
 
   // The engine for runs with these options (created on first use).
   std::shared_ptr<DockerIsol8> forOptions(const EngineOptions& options);
-  // Starts the server's own engine and fills its pools (python first: the common case).
-  boost::asio::awaitable<void> asyncStart();
+  // Starts the server's own engine and fills the pools of `runtimes`, one after the other.
+  boost::asio::awaitable<void> asyncStart(std::vector<std::string> runtimes);
   // Stops every engine: their containers are removed.
   boost::asio::awaitable<void> asyncStop();
   // engineId() of every engine kept now.

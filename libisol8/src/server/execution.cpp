@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "engine/request_validation.hpp"
 #include "isol8/error.hpp"
 #include "json/wire.hpp"
 #include "server/policy.hpp"
@@ -30,6 +31,13 @@ PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::val
   wire::ExecuteBody body;
   try {
     body = wire::executeBodyFromJson(envelope);
+  } catch (const Error& e) {
+    throw HttpError(400, e.message());
+  }
+  try {
+    // Checked here, not only by the engine, so that a stream refuses a bad request with a 400
+    // before it starts, as POST /execute does.
+    detail::validateRequest(body.request);
   } catch (const Error& e) {
     throw HttpError(400, e.message());
   }

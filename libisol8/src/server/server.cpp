@@ -157,7 +157,7 @@ int runServer(ServerOptions options) {
       io,
       [&state]() -> asio::awaitable<void> {
         try {
-          co_await state->engines.asyncStart();
+          co_await state->engines.asyncStart(state->config.server.prewarm);
         } catch (const std::exception& e) {
           fmt::print(stderr, "[WARN] prewarming: {}\n", e.what());
         }
