@@ -17,7 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "isol8/remote_isol8.hpp"
-#include "remote_support.hpp"
+#include "server_fixture.hpp"
 #include "support.hpp"
 
 using namespace isol8::test;
@@ -38,35 +38,35 @@ struct CliEnv {
 }  // namespace
 
 TEST_CASE("cli remote: run --host streams the output", "[cli-remote]") {
-  LocalServer server;
+  ServerProcess server;
   CliEnv cli;
-  auto r = cli.run({"run", "--host", server.url(), "--key", server.key(), "-e", "print('hi')"});
+  auto r = cli.run({"run", "--host", server.url(), "--key", server.masterKey(), "-e", "print('hi')"});
   CHECK(r.out == "hi\n");
   CHECK(r.exitCode == 0);
-  r = cli.run({"run", "--host", server.url(), "--key", server.key(), "--no-stream", "-e", "print('buffered')"});
+  r = cli.run({"run", "--host", server.url(), "--key", server.masterKey(), "--no-stream", "-e", "print('buffered')"});
   CHECK(r.out == "buffered\n");
   CHECK(r.exitCode == 0);
 }
 
 TEST_CASE("cli remote: the exit code and stderr come through", "[cli-remote]") {
-  LocalServer server;
+  ServerProcess server;
   CliEnv cli;
   const std::string code = "import sys\nprint('bad', file=sys.stderr)\nsys.exit(7)";
   for (const char* mode : {"--no-stream", "--debug"}) {
-    auto r = cli.run({"run", "--host", server.url(), "--key", server.key(), mode, "-e", code});
+    auto r = cli.run({"run", "--host", server.url(), "--key", server.masterKey(), mode, "-e", code});
     CHECK(r.exitCode == 7);
     CHECK_THAT(r.err, Catch::Contains("bad"));
   }
 }
 
 TEST_CASE("cli remote: the key comes from --key, ISOL8_API_KEY, or is missing", "[cli-remote]") {
-  LocalServer server;
+  ServerProcess server;
   CliEnv cli;
   auto r = cli.run({"run", "--host", server.url(), "-e", "print(1)"});
   CHECK(r.exitCode == 1);
   CHECK(r.err == "[ERR] API key required. Use --key, ISOL8_API_KEY env var, or `isol8 login`.\n");
   auto env = cli.env();
-  env["ISOL8_API_KEY"] = server.key();
+  env["ISOL8_API_KEY"] = server.masterKey();
   r = runCli({"run", "--host", server.url(), "-e", "print('env key')"}, std::nullopt, {}, env);
   CHECK(r.out == "env key\n");
   r = cli.run({"run", "--host", server.url(), "--key", "wrong", "-e", "print(1)"});
@@ -78,9 +78,9 @@ TEST_CASE("cli remote: the key comes from --key, ISOL8_API_KEY, or is missing", 
 }
 
 TEST_CASE("cli remote: --session-id keeps the session, session list and stop", "[cli-remote]") {
-  LocalServer server;
+  ServerProcess server;
   CliEnv cli;
-  const std::vector<std::string> remote{"--host", server.url(), "--key", server.key()};
+  const std::vector<std::string> remote{"--host", server.url(), "--key", server.masterKey()};
   auto withRemote = [&](std::vector<std::string> args) {
     args.insert(args.end(), remote.begin(), remote.end());
     return cli.run(args);
@@ -104,18 +104,18 @@ TEST_CASE("cli remote: --session-id keeps the session, session list and stop", "
 }
 
 TEST_CASE("cli remote: --persistent uses a generated session, deleted at the end", "[cli-remote]") {
-  LocalServer server;
+  ServerProcess server;
   CliEnv cli;
-  auto r = cli.run({"run", "--host", server.url(), "--key", server.key(), "--persistent", "-e", "print('p')"});
+  auto r = cli.run({"run", "--host", server.url(), "--key", server.masterKey(), "--persistent", "-e", "print('p')"});
   CHECK(r.out == "p\n");
   CHECK_THAT(r.err, Catch::Contains("[Run] Session ID: cli-"));
-  r = cli.run({"session", "list", "--host", server.url(), "--key", server.key()});
+  r = cli.run({"session", "list", "--host", server.url(), "--key", server.masterKey()});
   CHECK(r.out == "[INFO] No active sessions.\n");
 }
 
 TEST_CASE("cli remote: Ctrl-C ends the run, deletes the generated session, exits 130", "[cli-remote]") {
-  LocalServer server;
-  std::vector<std::string> argv{ISOL8_CLI_PATH, "run",  "--host", server.url(), "--key", server.key(), "--persistent",
+  ServerProcess server;
+  std::vector<std::string> argv{ISOL8_CLI_PATH, "run",  "--host", server.url(), "--key", server.masterKey(), "--persistent",
                                 "-e", "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.1)"};
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
@@ -127,7 +127,7 @@ TEST_CASE("cli remote: Ctrl-C ends the run, deletes the generated session, exits
   REQUIRE(posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0);
   posix_spawn_file_actions_destroy(&actions);
   // Wait (bounded) until the run is active on the server, so the signal arrives mid-run.
-  isol8::RemoteIsol8 admin(isol8::RemoteOptions{server.url(), server.key(), std::nullopt});
+  isol8::RemoteIsol8 admin(isol8::RemoteOptions{server.url(), server.masterKey(), std::nullopt});
   auto running = [&] {
     for (const auto& s : admin.listSessions())
       if (s.isActive) return true;
@@ -146,9 +146,11 @@ TEST_CASE("cli remote: Ctrl-C ends the run, deletes the generated session, exits
 
 TEST_CASE("cli remote: login stores a key that run uses and logout removes it", "[cli-remote]") {
   TempDir db;
-  LocalServer server({"--auth-db", db.path + "/keys.db"});
+  ServerLaunch launch;
+  launch.authDb = db.path + "/keys.db";
+  ServerProcess server(launch);
   CliEnv cli;
-  auto r = cli.run({"login", "--host", server.url() + "/", "--key", server.key(), "--name", "ci"});
+  auto r = cli.run({"login", "--host", server.url() + "/", "--key", server.masterKey(), "--name", "ci"});
   INFO(r.err);
   REQUIRE(r.exitCode == 0);
   CHECK_THAT(r.out, Catch::Contains("[OK]"));
@@ -189,9 +191,9 @@ TEST_CASE("cli remote: stored credentials that expired are not used", "[cli-remo
 }
 
 TEST_CASE("cli remote: login against a server without database keys", "[cli-remote]") {
-  LocalServer server;
+  ServerProcess server;
   CliEnv cli;
-  const auto r = cli.run({"login", "--host", server.url(), "--key", server.key()});
+  const auto r = cli.run({"login", "--host", server.url(), "--key", server.masterKey()});
   CHECK(r.exitCode == 1);
   CHECK_THAT(r.err, Catch::Contains("[ERR] Login failed: DB-backed auth is not enabled"));
   CHECK_FALSE(fs::exists(cli.credentials()));

@@ -12,7 +12,7 @@
 
 #include "isol8/docker_isol8.hpp"
 #include "isol8/remote_isol8.hpp"
-#include "remote_support.hpp"
+#include "server_fixture.hpp"
 #include "support.hpp"
 
 using namespace isol8;
@@ -45,9 +45,9 @@ struct Local {
 };
 
 struct Remote {
-  LocalServer server;
+  ServerProcess server;
   ScopedEngine make(EngineOptions options, const std::optional<std::string>& session = std::nullopt) {
-    return ScopedEngine{std::make_unique<RemoteIsol8>(RemoteOptions{server.url(), server.key(), session}, options)};
+    return ScopedEngine{std::make_unique<RemoteIsol8>(RemoteOptions{server.url(), server.masterKey(), session}, options)};
   }
 };
 
@@ -225,7 +225,7 @@ TEMPLATE_TEST_CASE("engines: a session keeps state and files (binary) across cal
 // ---- remote only -------------------------------------------------------------------------
 
 TEST_CASE("remote: a wrong key is refused with the server's message", "[remote-engine]") {
-  LocalServer server;
+  ServerProcess server;
   RemoteIsol8 remote(RemoteOptions{server.url(), "not-the-key", std::nullopt});
   CHECK_THROWS_WITH(remote.execute(python("print(1)")), Catch::Contains("Invalid API key"));
   const auto events = drain(remote.executeStream(python("print(1)")));
@@ -237,11 +237,11 @@ TEST_CASE("remote: a wrong key is refused with the server's message", "[remote-e
 }
 
 TEST_CASE("remote: sessions are listed and deleted", "[remote-engine]") {
-  LocalServer server;
+  ServerProcess server;
   const std::string id = uniqueId("listed");
-  RemoteIsol8 session(RemoteOptions{server.url(), server.key(), id});
+  RemoteIsol8 session(RemoteOptions{server.url(), server.masterKey(), id});
   REQUIRE(session.execute(python("print(1)")).exitCode == 0);
-  RemoteIsol8 admin(RemoteOptions{server.url(), server.key(), std::nullopt});
+  RemoteIsol8 admin(RemoteOptions{server.url(), server.masterKey(), std::nullopt});
   auto listed = [&] {
     for (const auto& s : admin.listSessions())
       if (s.id == id) return true;
@@ -253,8 +253,8 @@ TEST_CASE("remote: sessions are listed and deleted", "[remote-engine]") {
 }
 
 TEST_CASE("remote: a stream in a session sees what a buffered execute left", "[remote-engine]") {
-  LocalServer server;
-  RemoteIsol8 engine(RemoteOptions{server.url(), server.key(), uniqueId("mixed")});
+  ServerProcess server;
+  RemoteIsol8 engine(RemoteOptions{server.url(), server.masterKey(), uniqueId("mixed")});
   REQUIRE(engine.execute(python("open('/sandbox/note.txt', 'w').write('from-http')")).exitCode == 0);
   const auto events = drain(engine.executeStream(python("print(open('/sandbox/note.txt').read())")));
   CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "from-http\n");
@@ -264,8 +264,8 @@ TEST_CASE("remote: a stream in a session sees what a buffered execute left", "[r
 }
 
 TEST_CASE("remote: dropping a stream mid-run stops the run on the server", "[remote-engine]") {
-  LocalServer server;
-  RemoteIsol8 engine(RemoteOptions{server.url(), server.key(), uniqueId("dropped")});
+  ServerProcess server;
+  RemoteIsol8 engine(RemoteOptions{server.url(), server.masterKey(), uniqueId("dropped")});
   auto loop = python(
       "import os, time\n"
       "open('/tmp/loop.pid', 'w').write(str(os.getpid()))\n"
@@ -298,7 +298,7 @@ TEST_CASE("remote: dropping a stream mid-run stops the run on the server", "[rem
 }
 
 TEST_CASE("remote: https and wss, the certificate verified", "[remote-engine]") {
-  LocalServer server;
+  ServerProcess server;
   TempDir dir;
   const std::string cert = dir.path + "/cert.pem", key = dir.path + "/key.pem";
   REQUIRE(runProgram({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
@@ -311,11 +311,11 @@ TEST_CASE("remote: https and wss, the certificate verified", "[remote-engine]") 
   const std::string url = "https://localhost:" + std::to_string(port);
 
   // Not in the system trust store: refused.
-  RemoteIsol8 untrusting(RemoteOptions{url, server.key(), std::nullopt});
+  RemoteIsol8 untrusting(RemoteOptions{url, server.masterKey(), std::nullopt});
   CHECK_THROWS_WITH(untrusting.execute(python("print(1)")), Catch::Contains("certificate verify failed"));
 
   setenv("SSL_CERT_FILE", cert.c_str(), 1);  // OpenSSL's default verify paths read it
-  RemoteIsol8 remote(RemoteOptions{url, server.key(), uniqueId("tls")});
+  RemoteIsol8 remote(RemoteOptions{url, server.masterKey(), uniqueId("tls")});
   CHECK(remote.execute(python("print('over tls')")).stdout == "over tls\n");
   const auto events = drain(remote.executeStream(python("print('over wss')")));
   CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "over wss\n");
