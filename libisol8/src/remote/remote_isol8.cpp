@@ -102,6 +102,18 @@ struct StreamControl {
   }
 };
 
+// Points a stream's abort at its connection for as long as the connection exists.
+class AbortHook {
+ public:
+  AbortHook(StreamControl& control, std::function<void()> abort) : control_(control) { control_.abort = std::move(abort); }
+  ~AbortHook() { control_.abort = nullptr; }
+  AbortHook(const AbortHook&) = delete;
+  AbortHook& operator=(const AbortHook&) = delete;
+
+ private:
+  StreamControl& control_;
+};
+
 // Pushes events to the stream's queue and remembers whether the last one was an `exit`.
 class EventSink {
  public:
@@ -354,29 +366,30 @@ struct RemoteIsol8::Impl {
   // ---- streams --------------------------------------------------------------------------
 
   // The WebSocket route. Returns false when the server did not upgrade (a missing route):
-  // then nothing was run. Declines with 401/403 throw the server's message.
+  // then nothing was run. Declines with 401/403 throw the server's message. `upgraded` is
+  // set once the server took the connection: from then on a failure is not a reason for SSE.
   template <typename Stream>
   asio::awaitable<bool> webSocketStream(Stream& stream, const std::string& message, StreamControl& control,
-                                        EventSink& sink) {
+                                        EventSink& sink, bool& upgraded) {
     if (control.cancelled) co_return true;
     websocket::stream<Stream> ws(std::move(stream));
     ws.set_option(websocket::stream_base::decorator([this](websocket::request_type& request) {
       request.set(http::field::authorization, authorization);
       request.set(http::field::user_agent, fmt::format("isol8/{}", version()));
     }));
-    control.abort = [&ws] { beast::get_lowest_layer(ws).close(); };
+    AbortHook hook(control, [&ws] { beast::get_lowest_layer(ws).close(); });
     websocket::response_type response;
     beast::get_lowest_layer(ws).expires_after(kConnectTimeout);
     const std::string target = basePath + "/execute/ws";
     auto [hec] = co_await ws.async_handshake(response, server.hostHeader(), target, asio::as_tuple(use_awaitable));
     if (hec) {
-      control.abort = nullptr;
       const int status = static_cast<int>(response.result_int());
       if (hec == websocket::error::upgrade_declined && (status == 401 || status == 403))
         throw RemoteError(status, fmt::format("Stream failed: {}", failureReason(status, response.reason(), response.body())));
       debugLog("remote stream: no WebSocket ({}, status {}); using SSE", hec.message(), status);
       co_return false;
     }
+    upgraded = true;
     beast::get_lowest_layer(ws).expires_never();
     ws.text(true);
     auto [wec, written] = co_await ws.async_write(asio::buffer(message), asio::as_tuple(use_awaitable));
@@ -389,7 +402,6 @@ struct RemoteIsol8::Impl {
       sink.pushJson(beast::buffers_to_string(buffer.data()));
       buffer.consume(buffer.size());
     }
-    control.abort = nullptr;
     if (ec != websocket::error::closed && !control.cancelled && !sink.ended())
       throw RemoteError(0, fmt::format("Connection to the isol8 server lost: {}", ec.message()));
     co_return true;
@@ -399,7 +411,7 @@ struct RemoteIsol8::Impl {
   template <typename Stream>
   asio::awaitable<bool> sseStream(Stream& stream, const std::string& body, StreamControl& control, EventSink& sink) {
     if (control.cancelled) co_return true;
-    control.abort = [&stream] { beast::get_lowest_layer(stream).close(); };
+    AbortHook hook(control, [&stream] { beast::get_lowest_layer(stream).close(); });
     auto message = makeRequest(http::verb::post, "/execute/stream", body);
     message.set(http::field::accept, "text/event-stream");
     co_await send(stream, message);
@@ -424,7 +436,6 @@ struct RemoteIsol8::Impl {
         for (const auto& data : frames.feed(bytes)) sink.pushJson(data);
       if (ec) break;
     }
-    control.abort = nullptr;
     if (!ok) {
       const int status = static_cast<int>(parser.get().result_int());
       throw RemoteError(status, fmt::format("Stream failed: {}", failureReason(status, parser.get().reason(), errorBody)));
@@ -437,16 +448,17 @@ struct RemoteIsol8::Impl {
 
   asio::awaitable<void> runStream(std::string message, std::string body, StreamControl& control, EventSink& sink) {
     if (!webSocketRefused) {
-      bool upgraded = false;
-      auto overWebSocket = [&](auto& stream) { return webSocketStream(stream, message, control, sink); };
+      bool upgraded = false, ran = false;
+      auto overWebSocket = [&](auto& stream) { return webSocketStream(stream, message, control, sink, upgraded); };
       try {
-        upgraded = co_await onConnection(overWebSocket);
+        ran = co_await onConnection(overWebSocket);
       } catch (const RemoteError& e) {
-        if (e.status() != 0) throw;  // the server refused: its answer stands
+        // The server refused (its answer stands), or the run was under way: never run it twice.
+        if (e.status() != 0 || upgraded) throw;
         if (control.cancelled) co_return;
         debugLog("remote stream: WebSocket failed ({}); using SSE", e.what());
       }
-      if (upgraded) co_return;
+      if (ran) co_return;
       webSocketRefused = true;
     }
     if (control.cancelled) co_return;
