@@ -13,10 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/sha.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "isol8/remote_isol8.hpp"
+#include "util/text.hpp"
 
 using namespace isol8;
 namespace json = boost::json;
@@ -136,6 +139,17 @@ std::string respond(int status, const std::string& body, const std::string& type
 std::string sseResponse(const std::string& frames) {
   return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n" +
          frames;
+}
+
+// Accepts a WebSocket upgrade (RFC 6455's Sec-WebSocket-Accept), then the connection closes.
+std::string acceptUpgrade(const SeenRequest& r) {
+  const std::string key = r.headers.at("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  const std::string accept =
+      isol8::detail::base64Encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+         accept + "\r\n\r\n";
 }
 
 ExecutionRequest pythonRequest(const std::string& code) {
@@ -312,4 +326,21 @@ TEST_CASE("RemoteIsol8 client: an SSE error status and a body cut short", "[remo
   CHECK(second[0].data == "partial");
   CHECK(second[1].type == StreamEvent::Type::error);
   CHECK(second[2].type == StreamEvent::Type::exit);
+}
+
+TEST_CASE("RemoteIsol8 client: a WebSocket lost after the upgrade is an error, never a rerun over SSE",
+          "[remote-client]") {
+  FakeServer server([](const SeenRequest& r) {
+    if (r.target == "/execute/ws") return acceptUpgrade(r);
+    return sseResponse("data: {\"type\":\"exit\",\"data\":\"0\"}\n\n");
+  });
+  RemoteIsol8 remote(RemoteOptions{server.url(), "k", std::nullopt});
+  const auto events = drain(remote.executeStream(pythonRequest("1")));
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].type == StreamEvent::Type::error);
+  CHECK_THAT(events[0].data, Catch::Contains("Connection to the isol8 server lost"));
+  CHECK(events[1].data == "1");
+  CHECK(server.count("POST", "/execute/stream") == 0);
+  drain(remote.executeStream(pythonRequest("1")));
+  CHECK(server.count("GET", "/execute/ws") == 2);  // the route exists: still the first choice
 }
