@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -731,4 +732,23 @@ TEST_CASE("server: a client that expects 100-continue is told to go on before it
   received.clear();
   asio::read_until(socket, asio::dynamic_buffer(received), "DB-backed auth is not enabled");
   CHECK(received.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+}
+
+TEST_CASE("server: shutdown while the pools are still filling leaves no container behind", "[server]") {
+  ServerLaunch launch;
+  launch.configJson = R"({"poolSize":{"clean":2,"dirty":0}})";  // prewarm: all five runtimes
+  launch.extraArgs = {"--debug"};
+  ServerProcess server(launch);
+  static const std::regex kEngine(R"(shared engine ([0-9a-f]+) )");
+  std::smatch m;
+  const std::string output = server.output();
+  REQUIRE(std::regex_search(output, m, kEngine));
+  const std::string label = "isol8.engine=" + std::string(m[1]);
+  // Stop as soon as the first container exists: the others are still being created.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (containersWithLabel(label).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling for the first container
+  REQUIRE_FALSE(containersWithLabel(label).empty());
+  CHECK(server.stop() == 0);
+  CHECK(containersWithLabel(label).empty());
 }

@@ -214,6 +214,16 @@ asio::awaitable<void> ContainerPool::topUp(std::string image) {
   auto& pool = pools_[image];
   if (pool.toppingUp) co_return;
   pool.toppingUp = true;
+  // Counted like a background task even when awaited directly (prewarm): drain() must wait
+  // for a container being created, or it would be left behind.
+  ++backgroundTasks_;
+  struct Done {
+    ContainerPool& self;
+    ~Done() {
+      --self.backgroundTasks_;
+      self.changed_.notify();
+    }
+  } done{*this};
   try {
     // fast counts the containers being cleaned; secure counts the dirty ones waiting (they
     // are cleaned when handed out), so it does not create a container per run.

@@ -48,6 +48,7 @@ std::shared_ptr<DockerIsol8> EngineSet::forOptions(const EngineOptions& options)
 asio::awaitable<void> EngineSet::asyncStart(std::vector<std::string> runtimes) {
   co_await serverEngine_->asyncStart(StartOptions{});
   for (auto& runtime : runtimes) {
+    if (stopping_) co_return;  // shutting down: do not fill pools that are being drained
     // One at a time, so the first runtime's pool is ready first.
     StartOptions options;
     options.prewarm = true;
@@ -57,6 +58,7 @@ asio::awaitable<void> EngineSet::asyncStart(std::vector<std::string> runtimes) {
 }
 
 asio::awaitable<void> EngineSet::asyncStop() {
+  stopping_ = true;
   co_await serverEngine_->asyncStop();
   for (auto& entry : others_) co_await entry.engine->asyncStop();
 }

@@ -45,6 +45,7 @@ class EngineSet {
   std::string serverKey_;
   std::shared_ptr<DockerIsol8> serverEngine_;
   std::list<Entry> others_;  // most recently used first
+  bool stopping_ = false;
 };
 
 }  // namespace isol8::server

@@ -151,6 +151,7 @@ int runServer(ServerOptions options) {
   info("       Auth: Bearer token required");
   if (state->keys) info(fmt::format("       Auth DB: {}", state->keys->describe()));
 
+  detail::debugLog("shared engine {} (label isol8.engine)", state->engines.engineIds().front());
   asio::co_spawn(io, acceptLoop(*state, *acceptor), asio::detached);
   // Warm pools fill in the background: the first requests may still start cold.
   asio::co_spawn(
