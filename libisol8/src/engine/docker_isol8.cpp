@@ -40,6 +40,7 @@
 #include "network/remote_code.hpp"
 #include "util/log.hpp"
 #include "util/tar.hpp"
+#include "util/engine_thread.hpp"
 #include "util/text.hpp"
 
 namespace isol8 {
@@ -113,8 +114,8 @@ struct DockerIsol8::Impl {
   bool optionsChecked = false;  // options never change: validated on first use, not per run
   const std::vector<std::string> secrets = secretValues(options);  // the values to mask
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
-  asio::io_context context;
-  asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  EngineThread engine;
+  asio::io_context& context = engine.context();
   DockerClient docker;
   DockerExecRunner runner{docker};
   AsyncSemaphore permits;
@@ -134,24 +135,15 @@ struct DockerIsol8::Impl {
   std::set<StopSignal*> activeRuns;
   ChangeNotifier runsChanged;
 
-  std::thread thread;  // last: started when everything above exists
-
   explicit Impl(EngineOptions o)
       : options(std::move(o)),
         permits(std::max(options.maxConcurrent, 1)),
         pool(context.get_executor(), docker, runner,
-             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse}, lifecycle()),
-        thread([this] { context.run(); }) {}
-
-  ~Impl() {
-    work.reset();
-    if (thread.joinable()) thread.join();
+             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse}, lifecycle()) {
+    engine.start();  // last: everything the thread may touch exists
   }
-
-  template <typename T>
-  T runOnEngine(asio::awaitable<T> operation) {
-    return asio::co_spawn(context, std::move(operation), asio::use_future).get();
-  }
+  // First: the thread stops before the members it uses are destroyed.
+  ~Impl() { engine.join(); }
 
   std::map<std::string, std::string> runtimeOfImage;  // for the isol8.runtime label
   // Filtered mode: the egress proxy and the per-container sockets (created on first use).
@@ -576,7 +568,7 @@ DockerIsol8::DockerIsol8(EngineOptions options) : impl_(std::make_unique<Impl>(s
 
 DockerIsol8::~DockerIsol8() {
   try {
-    impl_->runOnEngine(impl_->stop());
+    impl_->engine.run(impl_->stop());
   } catch (const std::exception& e) {
     debugLog("stopping engine: {}", e.what());
   }

@@ -44,6 +44,7 @@
 #include "remote/sse_parser.hpp"
 #include "util/log.hpp"
 #include "util/run_blocking.hpp"
+#include "util/engine_thread.hpp"
 #include "util/text.hpp"
 
 namespace isol8 {
@@ -151,14 +152,12 @@ struct RemoteIsol8::Impl {
   std::string basePath;  // the host URL's path, without a trailing '/'
   bool tls = false;
   std::string authorization;
-  asio::io_context context;
-  asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
+  EngineThread engine;
+  asio::io_context& context = engine.context();
   std::optional<ssl::context> tlsContext;
   bool webSocketRefused = false;  // the server did not upgrade once: SSE from then on
   std::set<StreamControl*> activeStreams;
   ChangeNotifier streamsChanged;
-  std::thread thread;  // last: started when everything above exists
-
   Impl(RemoteOptions r, EngineOptions o) : remote(std::move(r)), options(std::move(o)) {
     if (remote.host.ends_with('/')) remote.host.pop_back();
     server = parseUrl(remote.host);
@@ -168,18 +167,10 @@ struct RemoteIsol8::Impl {
     basePath = server.target;
     if (basePath.ends_with('/')) basePath.pop_back();
     authorization = "Bearer " + remote.apiKey;
-    thread = std::thread([this] { context.run(); });
+    engine.start();
   }
 
-  ~Impl() {
-    work.reset();
-    if (thread.joinable()) thread.join();
-  }
-
-  template <typename T>
-  T runOnEngine(asio::awaitable<T> operation) {
-    return asio::co_spawn(context, std::move(operation), asio::use_future).get();
-  }
+  ~Impl() { engine.join(); }
 
   [[noreturn]] void unreachable(const boost::system::error_code& ec) const {
     throw RemoteError(0, fmt::format("Cannot reach the isol8 server at {}: {}", remote.host, ec.message()));
@@ -507,7 +498,7 @@ RemoteIsol8::RemoteIsol8(RemoteOptions remote, EngineOptions options)
 
 RemoteIsol8::~RemoteIsol8() {
   try {
-    impl_->runOnEngine(impl_->closeStreams());
+    impl_->engine.run(impl_->closeStreams());
   } catch (const std::exception& e) {
     debugLog("closing remote streams: {}", e.what());
   }
