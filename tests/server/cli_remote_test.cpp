@@ -214,3 +214,44 @@ TEST_CASE("cli serve: starts the built isol8-server", "[cli-remote]") {
   r = cli.run({"run", "--host", "http://127.0.0.1:" + std::to_string(port), "--key", "serve-key", "-e", "print('served')"});
   CHECK(r.out == "served\n");
 }
+
+// One list of `isol8 run` behaviours, run locally and with --host against a real server: the
+// same arguments must give the same stdout, exit code and stderr (where the CLI prints it).
+TEST_CASE("cli remote: run behaves the same locally and with --host", "[cli-remote]") {
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::optional<std::string> input;
+    std::string out;
+    int exitCode = 0;
+    std::string errContains;
+  };
+  const std::vector<Case> cases{
+      {"eval", {"-e", "print('hello')"}, std::nullopt, "hello\n"},
+      {"buffered", {"--no-stream", "-e", "print('hello')"}, std::nullopt, "hello\n"},
+      {"exit code and stderr", {"-e", "import sys\nprint('bad', file=sys.stderr)\nsys.exit(7)"}, std::nullopt, "", 7, "bad"},
+      {"stdin program", {"-r", "bash"}, std::string("echo from-stdin"), "from-stdin\n"},
+      {"--stdin data", {"--stdin", "piped", "--cmd", "cat"}, std::nullopt, "piped"},
+      {"--cmd", {"--cmd", "echo $((6*7))"}, std::nullopt, "42\n"},
+      {"node", {"-r", "node", "-e", "console.log(1+1)"}, std::nullopt, "2\n"},
+      {"secret masked", {"--secret", "TOKEN=s3cr3t-value", "--cmd", "echo $TOKEN"}, std::nullopt, "***\n"},
+      {"setup script", {"--setup", "echo prepared > /sandbox/f", "--cmd", "cat /sandbox/f"}, std::nullopt, "prepared\n"},
+      {"timeout", {"--timeout", "1000", "--cmd", "sleep 10"}, std::nullopt, "", 137, "EXECUTION TIMED OUT"},
+      {"runtime error", {"-e", "raise ValueError('boom')"}, std::nullopt, "", 1, "ValueError: boom"},
+  };
+  ServerProcess server;
+  CliEnv cli;
+  for (const auto& c : cases) {
+    for (const bool remote : {false, true}) {
+      INFO(c.name << (remote ? " (--host)" : " (local)"));
+      std::vector<std::string> args{"run"};
+      if (remote) args.insert(args.end(), {"--host", server.url(), "--key", server.masterKey()});
+      args.insert(args.end(), c.args.begin(), c.args.end());
+      auto r = runCli(args, c.input, {}, cli.env());
+      INFO(r.err);
+      CHECK(r.out == c.out);
+      CHECK(r.exitCode == c.exitCode);
+      if (!c.errContains.empty()) CHECK_THAT(r.err, Catch::Contains(c.errContains));
+    }
+  }
+}
