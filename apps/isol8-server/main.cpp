@@ -2,7 +2,9 @@
 // library's server (libisol8/src/server/server.cpp).
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -102,7 +104,8 @@ int main(int argc, char** argv) {
   try {
     if (configPath) {
       std::ifstream in(*configPath);
-      if (!in) return fail("Cannot read config file " + *configPath);
+      if (!in) return fail(fmt::format("Cannot read config file {}: {}. Check the path given to --config.", *configPath,
+                                       std::strerror(errno)));
       std::stringstream text;
       text << in.rdbuf();
       options.config = isol8::parseConfig(text.str(), *configPath);

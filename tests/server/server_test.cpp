@@ -681,6 +681,12 @@ TEST_CASE("server: flags, port precedence and startup errors", "[server]") {
   auto unknown = runProgram({bin, "--key", "k", "--bogus"});
   CHECK(unknown.exitCode == 1);
   CHECK(unknown.err == "[ERR] Unknown argument: --bogus\n");
+  CHECK(runProgram({bin, "--key", "k", "--bind", "localhost:80"}).err ==
+        "[ERR] Invalid --bind address: localhost:80 (expected an IP address such as 127.0.0.1 or 0.0.0.0)\n");
+  auto noConfig = runProgram({bin, "--key", "k", "--config", "/nonexistent/isol8.json"});
+  CHECK(noConfig.exitCode == 1);
+  CHECK(noConfig.err == "[ERR] Cannot read config file /nonexistent/isol8.json: No such file or directory. Check the path "
+                        "given to --config.\n");
   auto dangling = runProgram({bin, "--key"});
   CHECK(dangling.err == "[ERR] Unknown argument: --key\n");
   auto nokey = runProgram({"env", "-u", "ISOL8_API_KEY", bin, "--port", "3000"});

@@ -17,15 +17,12 @@ class AuditLog {
  public:
   // Creates the directory and drops *.log / *.jsonl files older than retentionDays.
   explicit AuditLog(AuditConfig config);
-  bool enabled() const { return config_.enabled; }
-  // The file records go to (filesystem destination), for banners and tests.
-  const std::string& path() const { return path_; }
   void record(const Caller& caller, const ExecutionRequest& request, const ExecutionResult& result,
               const std::string& startedAt);
 
  private:
   AuditConfig config_;
-  std::string path_;
+  std::string path_;  // <logDir>/executions.log (filesystem destination)
 };
 
 }  // namespace isol8::server

@@ -1,5 +1,7 @@
 #include "server/engine_set.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json/serialize.hpp>
@@ -29,16 +31,15 @@ std::shared_ptr<DockerIsol8> EngineSet::forOptions(const EngineOptions& options)
     return others_.front().engine;
   }
   if (others_.size() >= kMaxEngines) {
-    // The least recently used engine no run holds any more (use_count 1: only this set).
-    for (auto it = std::prev(others_.end());; --it) {
-      if (it->engine.use_count() == 1) {
-        auto retired = std::move(it->engine);
-        others_.erase(it);
-        asio::co_spawn(executor_, [retired]() -> asio::awaitable<void> { co_await retired->asyncStop(); },
-                       asio::detached);
-        break;
-      }
-      if (it == others_.begin()) break;  // all busy: keep one more for now
+    // The least recently used engine no run holds any more (use_count 1: only this set); when
+    // all are busy, one more is kept for now.
+    const auto idle = std::find_if(others_.rbegin(), others_.rend(),
+                                   [](const Entry& e) { return e.engine.use_count() == 1; });
+    if (idle != others_.rend()) {
+      auto retired = std::move(idle->engine);
+      others_.erase(std::next(idle).base());
+      asio::co_spawn(executor_, [retired]() -> asio::awaitable<void> { co_await retired->asyncStop(); },
+                     asio::detached);
     }
   }
   others_.push_front(Entry{key, std::make_shared<DockerIsol8>(options)});

@@ -25,6 +25,8 @@ class EngineSet {
 
   EngineSet(boost::asio::any_io_executor executor, EngineOptions serverOptions);
 
+  // The server's own engine: what a request without `options` runs on.
+  const std::shared_ptr<DockerIsol8>& serverEngine() const { return serverEngine_; }
   // The engine for runs with these options (created on first use).
   std::shared_ptr<DockerIsol8> forOptions(const EngineOptions& options);
   // Starts the server's own engine and fills the pools of `runtimes`, one after the other.

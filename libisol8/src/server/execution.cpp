@@ -50,13 +50,15 @@ PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::val
   }
   PreparedRun run;
   run.request = std::move(body.request);
-  EngineOptions options = requestEngineOptions(state.config, std::move(body.options));
   if (body.sessionId) {
     // An existing session keeps the options it was created with, as in the original.
-    run.session = state.sessions.findOrCreate(caller, *body.sessionId, std::move(options));
+    if (!(run.session = state.sessions.find(caller, *body.sessionId)))
+      run.session = state.sessions.create(caller, *body.sessionId, requestEngineOptions(state.config, std::move(body.options)));
     run.engine = run.session->engine;
+  } else if (body.options == wire::ClientOptions{}) {
+    run.engine = state.engines.serverEngine();  // the common case: nothing to build or compare
   } else {
-    run.engine = state.engines.forOptions(options);
+    run.engine = state.engines.forOptions(requestEngineOptions(state.config, std::move(body.options)));
   }
   return run;
 }

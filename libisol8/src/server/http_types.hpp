@@ -38,7 +38,6 @@ struct Caller {
   bool master = false;
   std::string tenantId;  // DB keys only
   std::optional<std::string> owner() const { return master ? std::nullopt : std::optional(tenantId); }
-  std::string describe() const { return master ? "master" : "tenant " + tenantId; }
 };
 
 // Thrown by a route to answer with {"error": message} and this status.

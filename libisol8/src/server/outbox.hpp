@@ -43,7 +43,6 @@ class Outbox {
     finished_ = std::move(how);
     doorbell_.cancel();
   }
-  bool finished() const { return finished_.has_value(); }
 
   // The writer's side: the next message, Idle after `idle` without one, or Finished.
   boost::asio::awaitable<Item> next(std::chrono::milliseconds idle) {

@@ -80,10 +80,8 @@ std::optional<std::string> policyViolation(const Config& config, const wire::Cli
   return check.violation;
 }
 
-EngineOptions serverEngineOptions(const Config& config) { return engineOptionsFrom(config); }
-
 EngineOptions requestEngineOptions(const Config& config, wire::ClientOptions options) {
-  EngineOptions result = serverEngineOptions(config);
+  EngineOptions result = engineOptionsFrom(config);
   options.debug.reset();
   std::optional<NetworkFilter> clientFilter = std::move(options.networkFilter);
   options.networkFilter.reset();

@@ -19,11 +19,8 @@ namespace isol8::server {
 std::optional<std::string> policyViolation(const Config& config, const wire::ClientOptions& options,
                                            const ExecutionRequest& request);
 
-// The engine options of the server's own engine: the config's (defaults, pool, security,
-// network lists, remote code).
-EngineOptions serverEngineOptions(const Config& config);
-
-// The options a request runs with: the server's, with the client's `options` over them. The
+// The options a request runs with: the server's (engineOptionsFrom(config)), with the
+// client's `options` over them. The
 // client cannot widen the network: the config's blacklist is kept in front of the client's,
 // and `debug` is the server's to set. Call policyViolation first.
 EngineOptions requestEngineOptions(const Config& config, wire::ClientOptions options);

@@ -61,7 +61,11 @@ asio::awaitable<void> buildPrebuiltImages(const Config& config) {
 
 // Binds `port`; when it is taken, an OS-chosen free port instead (with a warning).
 tcp::acceptor listen(asio::io_context& io, const ServerOptions& options) {
-  const auto address = asio::ip::make_address(options.bindAddress);
+  boost::system::error_code bad;
+  const auto address = asio::ip::make_address(options.bindAddress, bad);
+  if (bad)
+    throw std::runtime_error(fmt::format("Invalid --bind address: {} (expected an IP address such as 127.0.0.1 or 0.0.0.0)",
+                                         options.bindAddress));
   tcp::acceptor acceptor(io);
   for (int port : {options.port, 0}) {
     boost::system::error_code ec;
@@ -77,7 +81,10 @@ tcp::acceptor listen(asio::io_context& io, const ServerOptions& options) {
     }
     acceptor.close();
     if (ec != asio::error::address_in_use)
-      throw std::runtime_error(fmt::format("Cannot listen on {}:{}: {}", options.bindAddress, port, ec.message()));
+      throw std::runtime_error(fmt::format("Cannot listen on {}:{}: {}{}", options.bindAddress, port, ec.message(),
+                                           ec == boost::system::errc::address_not_available
+                                               ? ". --bind must be an address of this machine (or 0.0.0.0 for all)"
+                                               : ""));
   }
   throw std::runtime_error("no port to listen on");
 }

@@ -27,15 +27,12 @@ std::shared_ptr<Session> SessionRegistry::find(const Caller& caller, const std::
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<Session> SessionRegistry::findOrCreate(const Caller& caller, const std::string& id,
-                                                       EngineOptions options) {
+std::shared_ptr<Session> SessionRegistry::create(const Caller& caller, const std::string& id, EngineOptions options) {
+  options.mode = ExecutionMode::persistent;
+  options.sessionLabel = id;
   auto& slot = sessions_[Key{caller.owner(), id}];
-  if (!slot) {
-    options.mode = ExecutionMode::persistent;
-    options.sessionLabel = id;
-    slot = std::make_shared<Session>(Session{id, caller.owner(), std::make_shared<DockerIsol8>(std::move(options)),
-                                             nowMs(), 0, ++created_});
-  }
+  slot = std::make_shared<Session>(
+      Session{id, caller.owner(), std::make_shared<DockerIsol8>(std::move(options)), nowMs(), 0, ++created_});
   return slot;
 }
 

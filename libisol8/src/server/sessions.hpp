@@ -43,8 +43,8 @@ class SessionUse {
 class SessionRegistry {
  public:
   std::shared_ptr<Session> find(const Caller& caller, const std::string& id) const;
-  // The caller's session `id`, created with `options` (mode persistent) when new.
-  std::shared_ptr<Session> findOrCreate(const Caller& caller, const std::string& id, EngineOptions options);
+  // A new session `id` of the caller (after find() found none), with `options` in mode persistent.
+  std::shared_ptr<Session> create(const Caller& caller, const std::string& id, EngineOptions options);
   // The caller's sessions, oldest first.
   std::vector<std::shared_ptr<Session>> list(const Caller& caller) const;
   // Forgets the caller's session `id`; the caller stops its engine. nullptr when none.

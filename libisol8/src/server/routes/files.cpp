@@ -40,7 +40,7 @@ asio::awaitable<Response> postFile(ServerState& state, const Caller& caller, con
   if (sessionId.empty() || path.empty()) throw HttpError(400, "Missing sessionId or path");
   auto session = sessionOf(state, caller, sessionId);
   auto content = detail::base64Decode(stringField(body, "content"));
-  if (!content) throw HttpError(400, "content must be base64");
+  if (!content) throw HttpError(400, "content must be the file's bytes in base64 (standard alphabet, '=' padded)");
   try {
     co_await session->engine->asyncPutFile(path, std::move(*content));
   } catch (const Error& e) {
