@@ -36,6 +36,9 @@ struct ExecutionRequest {
   // Bash script run as the sandbox user before the code (after the image's own setup script).
   std::string setupScript;
   std::map<std::string, std::string> metadata;
+  // Whom the run is for. Runs of different tenants never share a container (isol8-server
+  // sets the caller: a key's tenant, or the master key). Not part of the wire format.
+  std::string tenant;
 };
 
 // One request through the egress proxy (filtered mode, logNetwork).

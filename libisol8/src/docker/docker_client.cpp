@@ -346,18 +346,20 @@ asio::awaitable<std::string> DockerClient::createExec(const std::string& contain
   co_return std::string(json::parse(res.body).as_object().at("Id").as_string());
 }
 
-asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::startExec(const std::string& execId) {
-  auto req = makeRequest("POST", "/exec/" + execId + "/start", R"({"Detach":false,"Tty":false})", "application/json");
-  // Asking for an upgrade makes the engine hand over the raw connection, which is what lets
-  // us half-close it to signal end of stdin.
+namespace {
+
+// Sends a request that asks the engine to hand over the raw connection (exec start, attach):
+// what follows the response header is the multiplexed stream, and half-closing it ends stdin.
+asio::awaitable<std::unique_ptr<ExecConnection>> hijack(const DockerEndpoint& endpoint, std::string_view what,
+                                                         http::request<http::string_body> req) {
   req.set(http::field::connection, "Upgrade");
   req.set(http::field::upgrade, "tcp");
-  Socket socket = co_await sendRequest(endpoint_, std::move(req));
+  Socket socket = co_await sendRequest(endpoint, std::move(req));
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> parser;
   parser.skip(true);  // the body that follows is the raw stream, not HTTP
   auto [rec, n] = co_await http::async_read_header(socket, buffer, parser, asio::as_tuple(use_awaitable));
-  if (rec) throw Error(errc::docker_error, "exec start: " + rec.message());
+  if (rec) throw Error(errc::docker_error, fmt::format("{}: {}", what, rec.message()));
   (void)n;
   unsigned status = parser.get().result_int();
   if (status != 101 && status != 200) {
@@ -366,6 +368,20 @@ asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::startExec(const s
   }
   std::string leftover(static_cast<const char*>(buffer.data().data()), buffer.size());
   co_return std::make_unique<SocketExecConnection>(std::move(socket), std::move(leftover));
+}
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::startExec(const std::string& execId) {
+  co_return co_await hijack(endpoint_, "exec start",
+                            makeRequest("POST", "/exec/" + execId + "/start", R"({"Detach":false,"Tty":false})",
+                                        "application/json"));
+}
+
+asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::attachContainer(const std::string& id) {
+  co_return co_await hijack(endpoint_, "attach",
+                            makeRequest("POST", "/containers/" + id + "/attach?stream=1&stdin=1&stdout=1&stderr=1", {},
+                                        "application/json"));
 }
 
 asio::awaitable<void> DockerClient::startExecDetached(const std::string& execId) {

@@ -39,7 +39,7 @@ struct DockerEndpoint {
   std::string describe() const;
 };
 
-// The hijacked connection of a started exec: raw multiplexed output in, stdin out.
+// The hijacked connection of a started exec or an attach: raw multiplexed output in, stdin out.
 class ExecConnection {
  public:
   virtual ~ExecConnection() = default;
@@ -91,6 +91,10 @@ class DockerClient {
   // Force-removes; a container that is already gone is not an error.
   boost::asio::awaitable<void> removeContainer(const std::string& id);
   boost::asio::awaitable<boost::json::array> listContainers(const boost::json::object& filters, bool all = true);
+  // Attaches to a container's stdin, stdout and stderr (before start, so nothing is missed):
+  // the same kind of hijacked connection as an exec's. With OpenStdin and StdinOnce, closing it
+  // ends the container's stdin.
+  boost::asio::awaitable<std::unique_ptr<ExecConnection>> attachContainer(const std::string& id);
   // Waits until the container stops; returns its exit code.
   boost::asio::awaitable<std::int64_t> waitContainer(const std::string& id);
 

@@ -10,6 +10,7 @@
 
 #include "engine/request_validation.hpp"
 #include "isol8/error.hpp"
+#include "supervisor/protocol.hpp"
 
 namespace isol8::detail {
 
@@ -79,6 +80,17 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
   securityOpt.emplace_back(in.seccompProfileJson.empty() ? std::string("seccomp=unconfined")
                                                          : "seccomp=" + in.seccompProfileJson);
 
+  json::array binds{in.supervisorDir + ":" + supervisor::kSupervisorDir + ":ro"};
+  if (filtered) {
+    if (in.proxySocketDir.empty()) throw Error(errc::invalid_request, "filtered network without an egress proxy socket");
+    binds.emplace_back(in.proxySocketDir + ":/run/isol8:ro");
+  }
+  // The supervisor's flags (apps/isol8-supervisor/main.cpp).
+  json::array supervisorArgs;
+  if (filtered) supervisorArgs = {"--relay", "/run/isol8/proxy.sock"};
+  if (o.network == NetworkMode::host) supervisorArgs.emplace_back("--host-network");
+  if (o.persist) supervisorArgs.emplace_back("--keep-on-detach");
+
   json::object host{
       {"Memory", memory},
       {"MemorySwap", memory},  // equal to Memory: no swap
@@ -90,19 +102,35 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
            {"/tmp", fmt::format("rw,noexec,nosuid,nodev,size={}", o.tmpSize)},
            {"/sandbox", fmt::format("rw,exec,nosuid,nodev,size={},uid=100,gid=101,mode=0700", o.sandboxSize)},
        }},
+      // The supervisor (PID 1, root) needs these to run steps as uid 100 and to kill them; it
+      // drops the whole bounding set in every step, so the code has no capability at all.
       {"CapDrop", json::array{"ALL"}},
+      {"CapAdd", json::array{"SETUID", "SETGID", "KILL", "SETPCAP"}},
       {"SecurityOpt", std::move(securityOpt)},
       {"IpcMode", "private"},
       // filtered is `none` too: only loopback, where the relay to the egress proxy listens.
       {"NetworkMode", o.network == NetworkMode::host ? "host" : "none"},
       {"Ulimits", json::array{json::object{{"Name", "nofile"}, {"Soft", 4096}, {"Hard", 4096}}}},
+      {"Binds", std::move(binds)},
+      // The channel carries the runs' output: it must not pile up in the daemon's logs.
+      {"LogConfig", json::object{{"Type", "none"}, {"Config", json::object{}}}},
+      // When the engine dies the supervisor ends the container; nothing is left behind.
+      {"AutoRemove", !o.persist},
   };
 
   json::object spec{
       {"Image", in.image},
-      // PID 1 (tini, from the image's entrypoint) stays root but without any capability, so
-      // the sandbox user can neither signal it nor gain anything from it.
-      {"Cmd", json::array{"sleep", "infinity"}},
+      // PID 1 is the supervisor, whatever the image's entrypoint; the engine talks to it
+      // over the attached stdin/stdout (closing them ends every run).
+      {"Entrypoint", json::array{supervisor::kSupervisorPath}},
+      {"Cmd", std::move(supervisorArgs)},
+      {"User", "0:0"},
+      {"AttachStdin", true},
+      {"AttachStdout", true},
+      {"AttachStderr", true},
+      {"OpenStdin", true},
+      {"StdinOnce", true},
+      {"Tty", false},
       {"WorkingDir", kSandboxDir},
       {"Env", std::move(env)},
       {"Labels",
@@ -112,23 +140,7 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
   };
   if (!o.sessionLabel.empty()) spec["Labels"].as_object()["isol8.session"] = o.sessionLabel;
   if (o.network == NetworkMode::none) spec["NetworkDisabled"] = true;
-  if (filtered) {
-    if (in.proxySocketDir.empty()) throw Error(errc::invalid_request, "filtered network without an egress proxy socket");
-    spec["HostConfig"].as_object()["Binds"] = json::array{in.proxySocketDir + ":/run/isol8:ro"};
-  }
   return spec;
-}
-
-json::object makeExecSpec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                          const std::string& workdir, bool attachStdin) {
-  json::array cmd;
-  for (const auto& a : argv) cmd.emplace_back(a);
-  json::array envArray;
-  for (const auto& e : env) envArray.emplace_back(e);
-  return json::object{
-      {"AttachStdin", attachStdin}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false},
-      {"User", kSandboxUser},       {"WorkingDir", workdir}, {"Env", std::move(envArray)}, {"Cmd", std::move(cmd)},
-  };
 }
 
 }  // namespace isol8::detail

@@ -11,8 +11,6 @@
 
 namespace isol8::detail {
 
-// uid/gid of the `sandbox` user inside the images; all user code runs as this.
-inline constexpr const char* kSandboxUser = "100:101";
 inline constexpr const char* kSandboxDir = "/sandbox";
 
 struct ContainerSpecInput {
@@ -22,16 +20,14 @@ struct ContainerSpecInput {
   const EngineOptions* options = nullptr;
   std::string seccompProfileJson;  // empty with SeccompMode::unconfined
   std::string proxySocketDir;      // filtered mode: host dir mounted at /run/isol8 (read-only)
+  std::string supervisorDir;       // host dir holding the supervisor, mounted at /opt/isol8
 };
 
 // The body of POST /containers/create. Validates sizes (throws Error(invalid_request)).
 boost::json::object makeContainerSpec(const ContainerSpecInput& input);
 
-// The body of POST /containers/{id}/exec for a process of the sandbox user.
-boost::json::object makeExecSpec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                 const std::string& workdir, bool attachStdin);
-
-// The environment every container and exec gets (PATH, HOME, runtime caches under /sandbox).
+// The environment of every container, which the supervisor passes on to each step (PATH,
+// HOME, runtime caches under /sandbox).
 const std::vector<std::string>& baseEnvironment();
 
 // The profile text for SecurityOpt "seccomp=<json>": the embedded default for strict, the

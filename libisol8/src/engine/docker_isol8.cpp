@@ -2,10 +2,12 @@
 //   validate → wait for a maxConcurrent slot → pick the image (override, custom image with the
 //   packages, or isol8:<runtime>) → take a container (warm pool, or the persistent one) →
 //   write the request's files → install packages → image setup script → request setup script
-//   → run the code as the sandbox user under the timeout, output masked and capped → check
-//   for an OOM kill → read back outputPaths → hand the container back (cleaned before reuse).
-// Everything runs on the engine's own thread (one io_context), so engine state needs no locks;
-// the public async calls hop onto it and back.
+//   → run the code as the sandbox user, output masked and capped → read back outputPaths →
+//   hand the container back (cleaned and proved clean before reuse, for the same tenant only).
+// Every step inside the container goes through the container's supervisor
+// (supervisor_channel.hpp), under one deadline for the whole request. Everything runs on the
+// engine's own thread (one io_context), so engine state needs no locks; the public async calls
+// hop onto it and back.
 #include "isol8/docker_isol8.hpp"
 
 #include <mutex>
@@ -31,7 +33,9 @@
 #include "engine/notifier.hpp"
 #include "engine/output.hpp"
 #include "engine/pool.hpp"
-#include "engine/process_runner.hpp"
+#include "engine/stop_signal.hpp"
+#include "engine/supervisor_binary.hpp"
+#include "engine/supervisor_channel.hpp"
 #include "engine/request_validation.hpp"
 #include "engine/runtimes.hpp"
 #include "engine/semaphore.hpp"
@@ -39,7 +43,6 @@
 #include "isol8/image_builder.hpp"
 #include "network/remote_code.hpp"
 #include "util/log.hpp"
-#include "util/tar.hpp"
 #include "util/engine_thread.hpp"
 #include "util/text.hpp"
 
@@ -53,6 +56,11 @@ namespace {
 
 // Code longer than this goes through a file: one argv string may not exceed 128 KiB.
 constexpr std::size_t kMaxInlineCode = 64 * 1024;
+
+// A file read back from a container (outputPaths, getFile) fits in one supervisor frame.
+constexpr std::uint64_t kMaxFileBytes = supervisor::kMaxFrame - 4096;
+
+using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kTimedOutMarker = "\n--- EXECUTION TIMED OUT ---";
 
@@ -117,8 +125,8 @@ struct DockerIsol8::Impl {
   EngineThread engine;
   asio::io_context& context = engine.context();
   DockerClient docker;
-  DockerExecRunner runner{docker};
   AsyncSemaphore permits;
+  AsyncSemaphore persistentTurn{1};  // one request at a time in the persistent container
   ContainerPool pool;
   // Read once per engine, not on every execute (a custom profile file could change under us).
   std::optional<std::string> seccompProfile;
@@ -138,7 +146,7 @@ struct DockerIsol8::Impl {
   explicit Impl(EngineOptions o)
       : options(std::move(o)),
         permits(std::max(options.maxConcurrent, 1)),
-        pool(context.get_executor(), docker, runner,
+        pool(context.get_executor(), docker,
              ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse}, lifecycle()) {
     engine.start();  // last: everything the thread may touch exists
   }
@@ -161,10 +169,8 @@ struct DockerIsol8::Impl {
     life.spec = [this](const SandboxContainer& c) {
       ContainerSpecInput input{c.image, runtimeOfImage[c.image], engineId, &options, seccompProfile.value_or("")};
       if (auto* net = filteredNetwork()) input.proxySocketDir = net->socketDirFor(c);
+      input.supervisorDir = supervisorHostDir();
       return makeContainerSpec(input);
-    };
-    life.prepare = [this](const SandboxContainer& c) -> asio::awaitable<void> {
-      if (auto* net = filteredNetwork()) co_await net->startRelay(c, runner);
     };
     life.removed = [this](const SandboxContainer& c) {
       if (filtered) filtered->forget(c);
@@ -226,7 +232,9 @@ struct DockerIsol8::Impl {
 
     bool firstUse = true;
     SandboxContainer container;
+    AsyncSemaphore::Permit turn;
     if (persistentMode) {
+      turn = co_await persistentTurn.acquire();
       if (!persistent) {
         persistent = co_await pool.create(image.image);
         persistentRuntime = runtime.name;
@@ -237,7 +245,7 @@ struct DockerIsol8::Impl {
       }
       container = *persistent;
     } else {
-      container = co_await pool.acquire(image.image);
+      container = co_await pool.acquire(image.image, req.tenant);
     }
 
     ExecutionResult result;
@@ -258,7 +266,10 @@ struct DockerIsol8::Impl {
     }
 
     if (persistentMode) {
-      persistent->oomKills = container.oomKills;
+      // A session keeps its files, nothing else: no process, IPC object or queue of this run
+      // is alive when the next one (or its package install) starts.
+      reusable = reusable && co_await endSessionRequest(container);
+      if (!reusable) co_await dropPersistent();
     } else if (options.persist) {
       debugLog("keeping container {} (persist)", container.id.substr(0, 12));
     } else {
@@ -272,22 +283,21 @@ struct DockerIsol8::Impl {
                                          const Runtime& runtime, const ResolvedImage& image,
                                          const std::optional<InstallCommand>& install, bool firstUse,
                                          const EventSink& sink, StopSignal& stop) {
+    // One deadline for the whole request: install, setup scripts and code share it.
     const auto timeout = std::chrono::milliseconds(req.timeoutMs.value_or(options.timeoutMs));
+    const RequestClock clock{Clock::now() + timeout, timeout};
+    SupervisorChannel& supervisor = *container.supervisor;
     FilteredNetwork* net = filteredNetwork();
     if (net) net->beginRun(container);
 
-    if (!req.files.empty()) co_await writeFiles(container.id, req.files, timeout);
+    if (!req.files.empty()) co_await supervisor.writeFiles(sandboxPaths(req.files));
 
     if (install) {
-      // Filtered: the package registry (as the package manager is configured) is reachable
-      // for the install only, not for the code.
-      if (net) {
-        auto registry = co_await net->registryHosts(container, runtime, runner);
-        net->allowHosts(container, std::move(registry));
-      }
+      // Filtered: the package registry (as the image configures it) is reachable for the
+      // install only, not for the code.
+      if (net) net->allowHosts(container, co_await net->registryHosts(container, runtime));
       try {
-        co_await runSetupStep(container.id, install->argv, install->env, timeout, sink, stop,
-                              "Package install");
+        co_await runSetupStep(supervisor, install->argv, install->env, clock, sink, stop, "Package install");
         if (net) net->allowHosts(container, {});
       } catch (SetupFailure& failure) {
         if (net) net->allowHosts(container, {});
@@ -298,68 +308,60 @@ struct DockerIsol8::Impl {
         throw;
       }
     }
-    if (firstUse && !image.setupScript.empty()) {
-      co_await runSetupStep(container.id, setupArgv(image.setupScript), {}, timeout, sink, stop,
-                            "Setup script");
-    }
-    if (!trim(req.setupScript).empty()) {
-      co_await runSetupStep(container.id, setupArgv(req.setupScript), {}, timeout, sink, stop,
-                            "Setup script");
-    }
+    if (firstUse && !image.setupScript.empty())
+      co_await runSetupStep(supervisor, setupArgv(image.setupScript), {}, clock, sink, stop, "Setup script");
+    if (!trim(req.setupScript).empty())
+      co_await runSetupStep(supervisor, setupArgv(req.setupScript), {}, clock, sink, stop, "Setup script");
 
-    ProcessSpec spec;
-    spec.containerId = container.id;
-    spec.timeout = timeout;
+    StepSpec spec;
     spec.stop = &stop;
     spec.stdin = req.stdin;
+    spec.timeout = clock.remaining();
+    spec.outputLimit = supervisorOutputLimit();
     // Secrets and the request's env reach the code's process only (not setup, not the
     // container), so `docker inspect` never shows them.
     for (const auto& [k, v] : options.secrets) spec.env.push_back(k + "=" + v);
     for (const auto& [k, v] : req.env) spec.env.push_back(k + "=" + v);
-    const std::string workdir = resolveWorkdir(req.workdir);
-    if (workdir != kSandboxDir) {
-      // The working directory is created on demand (inside /sandbox, checked above).
-      spec.argv = {"sh", "-c", "mkdir -p \"$0\" && cd \"$0\" && exec \"$@\"", workdir};
-    }
-    std::vector<std::string> command;
+    spec.cwd = resolveWorkdir(req.workdir);  // created by the supervisor when missing
     const bool customExtension = !req.fileExtension.empty() && req.fileExtension != runtime.extension;
     if (!trim(req.cmd).empty()) {
-      command = {"bash", "-c", req.cmd};
+      spec.argv = {"bash", "-c", req.cmd};
     } else if (runtime.runsInline && !customExtension && req.code.size() <= kMaxInlineCode) {
-      command = runtime.inlineCommand(req.code);
+      spec.argv = runtime.inlineCommand(req.code);
     } else {
       std::string ext = req.fileExtension.empty() ? runtime.extension : req.fileExtension;
       if (!ext.starts_with('.')) ext.insert(0, 1, '.');
       const std::string path = std::string(kSandboxDir) + "/main" + ext;
-      std::map<std::string, std::string> script{{path, req.code}};
-      co_await writeFiles(container.id, script, timeout);
-      command = runtime.fileCommand(path);
+      // Named locals, not braced temporaries inside co_await: g++ 12 rejects the latter.
+      const std::map<std::string, std::string> script{{path, req.code}};
+      co_await supervisor.writeFiles(script);
+      spec.argv = runtime.fileCommand(path);
     }
-    spec.argv.insert(spec.argv.end(), command.begin(), command.end());
 
     using Type = StreamEvent::Type;
     OutputChannel out(Type::stdout, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
     OutputChannel err(Type::stderr, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
-    auto outcome = co_await runner.run(spec, [&](DockerStream stream, std::string_view data) {
-      (stream == DockerStream::stdout ? out : err).write(data);
-    });
+    StepOutcome outcome;
+    if (spec.timeout.count() > 0) {
+      outcome = co_await supervisor.run(spec, [&](supervisor::OutputStream stream, std::string_view data) {
+        (stream == supervisor::OutputStream::stdout_stream ? out : err).write(data);
+      });
+    } else {
+      outcome.timedOut = true;  // the setup steps used up the request's time
+      outcome.exitCode = 137;
+    }
     if (outcome.stopped) throw Error(errc::cancelled, "Execution cancelled");
 
     ExecutionResult result;
     result.stdout = out.finish();
     result.stderr = err.finish();
-    result.truncated = out.truncated() || err.truncated();
+    result.truncated = out.truncated() || err.truncated() || outcome.truncated;
     result.exitCode = outcome.exitCode;
     result.timedOut = outcome.timedOut;
     result.durationMs = outcome.durationMs;
+    result.oomKilled = outcome.oomKilled;
     if (outcome.timedOut) result.stderr += kTimedOutMarker;
-    if (!outcome.timedOut && outcome.exitCode != 0) {
-      // The counter only grows: compare with its value when the container was last cleaned.
-      const long kills = co_await pool.readOomKills(container.id);
-      result.oomKilled = kills > container.oomKills;
-      if (kills >= 0) container.oomKills = kills;
-    }
-    if (!req.outputPaths.empty()) result.files = co_await readFiles(container.id, req.outputPaths, timeout);
+    if (!req.outputPaths.empty()) result.files = co_await readFiles(supervisor, req.outputPaths);
     if (net) net->endRun(container, result, options.logNetwork);
 
     result.executionId = newUuidV4();
@@ -369,30 +371,51 @@ struct DockerIsol8::Impl {
     co_return result;
   }
 
-  static std::vector<std::string> setupArgv(const std::string& script) { return {"bash", "-c", script}; }
+  // The request's deadline, and its length for messages.
+  struct RequestClock {
+    Clock::time_point deadline;
+    std::chrono::milliseconds length;
+    std::chrono::milliseconds remaining() const {
+      return std::max(std::chrono::milliseconds(0),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    }
+  };
+
+  // What the supervisor forwards per stream: the cap plus room for masking (a secret's `***`
+  // may stand for more bytes); beyond that it drains and drops, so a flood never crosses over.
+  std::uint64_t supervisorOutputLimit() const {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(options.maxOutputSize, 0)) + 64 * 1024;
+  }
+
+  static std::vector<std::string> setupArgv(const std::string& script) { return {"/bin/bash", "-c", script}; }
 
   // An install or setup script: output shown as phase "setup" (masked, capped), never kept.
-  asio::awaitable<void> runSetupStep(const std::string& containerId, std::vector<std::string> argv,
-                                     std::vector<std::string> env, std::chrono::milliseconds timeout,
-                                     const EventSink& sink, StopSignal& stop, std::string_view what) {
-    ProcessSpec spec;
-    spec.containerId = containerId;
+  asio::awaitable<void> runSetupStep(SupervisorChannel& supervisor, std::vector<std::string> argv,
+                                     std::vector<std::string> env, const RequestClock& clock, const EventSink& sink,
+                                     StopSignal& stop, std::string_view what) {
+    StepSpec spec;
     spec.argv = std::move(argv);
     spec.env = std::move(env);
-    spec.timeout = timeout;
+    spec.timeout = clock.remaining();
     spec.stop = &stop;
+    spec.outputLimit = supervisorOutputLimit();
     using Type = StreamEvent::Type;
     OutputChannel out(Type::stdout, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
     OutputChannel err(Type::stderr, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
-    auto outcome = co_await runner.run(spec, [&](DockerStream stream, std::string_view data) {
-      (stream == DockerStream::stdout ? out : err).write(data);
-    });
+    StepOutcome outcome;
+    if (spec.timeout.count() > 0) {
+      outcome = co_await supervisor.run(spec, [&](supervisor::OutputStream stream, std::string_view data) {
+        (stream == supervisor::OutputStream::stdout_stream ? out : err).write(data);
+      });
+    } else {
+      outcome.timedOut = true;
+    }
     out.finish();
     const std::string errors = err.finish();
     if (outcome.stopped) throw Error(errc::cancelled, "Execution cancelled");
     if (outcome.timedOut) {
       const std::string upper = what == "Setup script" ? "SETUP SCRIPT TIMED OUT" : "PACKAGE INSTALL TIMED OUT";
-      throw SetupFailure(fmt::format("{} timed out after {} ms", what, timeout.count()), upper, 137);
+      throw SetupFailure(fmt::format("{} timed out after {} ms", what, clock.length.count()), upper, 137);
     }
     if (outcome.exitCode != 0) {
       throw SetupFailure(fmt::format("{} failed (exit code {}): {}", what, outcome.exitCode, trim(errors)),
@@ -402,55 +425,60 @@ struct DockerIsol8::Impl {
 
   // ---- files ----------------------------------------------------------------------------
 
-  // Writes files as the sandbox user in one exec: a tar archive on the process's stdin,
-  // unpacked at / (so parents are created; paths were checked to be in /sandbox or /tmp).
-  asio::awaitable<void> writeFiles(const std::string& containerId, const std::map<std::string, std::string>& files,
-                                   std::chrono::milliseconds timeout) {
-    TarWriter tar;
-    for (const auto& [path, content] : files) tar.addFile(resolveSandboxPath(path).substr(1), content);
-    ProcessSpec spec;
-    spec.containerId = containerId;
-    spec.argv = {"tar", "-x", "-C", "/", "--no-same-owner", "--no-same-permissions", "-f", "-"};
-    spec.workdir = "/";
-    spec.stdin = tar.finish();
-    spec.timeout = timeout;
-    std::string errors;
-    auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
-      if (s == DockerStream::stderr) errors.append(d);
-    });
-    if (outcome.exitCode != 0) {
-      std::string names;
-      for (const auto& [path, content] : files) names += (names.empty() ? "" : ", ") + path;
-      throw Error(errc::io_error, fmt::format("Failed to write file(s) {} in container (exit code {}): {}", names,
-                                              outcome.exitCode, trim(errors)));
+  // Request paths (relative to /sandbox, or absolute in /sandbox or /tmp) made absolute.
+  static std::map<std::string, std::string> sandboxPaths(const std::map<std::string, std::string>& files) {
+    std::map<std::string, std::string> out;
+    for (const auto& [path, content] : files) out[resolveSandboxPath(path)] = content;
+    return out;
+  }
+
+  // Reads regular files back, never following a symlink; missing paths are left out, and only
+  // the paths asked for can come back (the supervisor answers one report per path, in order).
+  asio::awaitable<std::map<std::string, std::string>> readFiles(SupervisorChannel& supervisor,
+                                                                const std::vector<std::string>& paths) {
+    std::vector<std::string> absolute;
+    for (const auto& p : paths) absolute.push_back(resolveSandboxPath(p));
+    const auto reports = co_await supervisor.readFiles(absolute, kMaxFileBytes);
+    std::map<std::string, std::string> files;
+    for (std::size_t i = 0; i < absolute.size(); ++i) {
+      const auto& report = reports[i];
+      switch (report.status) {
+        case supervisor::FileStatus::ok: files[absolute[i]] = report.content; break;
+        case supervisor::FileStatus::missing:
+        case supervisor::FileStatus::not_regular: break;  // as before: only regular files come back
+        case supervisor::FileStatus::too_large:
+          throw Error(errc::io_error, fmt::format("File {} in the container is larger than the {}-byte limit for files "
+                                                  "read back",
+                                                  absolute[i], kMaxFileBytes));
+        case supervisor::FileStatus::error:
+          throw Error(errc::io_error, fmt::format("Failed to read {} in the container: {}", absolute[i],
+                                                  report.content.substr(0, 200)));
+      }
+    }
+    co_return files;
+  }
+
+  // ---- sessions -------------------------------------------------------------------------
+
+  // After each request in the persistent container: every process killed, SysV IPC, POSIX
+  // queues and /dev/shm emptied; /sandbox and /tmp kept. False when that could not be proved.
+  asio::awaitable<bool> endSessionRequest(SandboxContainer& container) {
+    try {
+      const auto done = co_await container.supervisor->reset(supervisor::ResetScope::processes);
+      if (!done.ok) debugLog("session container {} not proved clean: {}", container.id.substr(0, 12), done.message);
+      co_return done.ok;
+    } catch (const std::exception& e) {
+      debugLog("ending a request in {}: {}", container.id.substr(0, 12), e.what());
+      co_return false;
     }
   }
 
-  // Reads regular files back in one exec (`tar -c`, which stores a symlink as a link instead of
-  // following it, and such entries are skipped). Missing paths are left out.
-  asio::awaitable<std::map<std::string, std::string>> readFiles(const std::string& containerId,
-                                                                const std::vector<std::string>& paths,
-                                                                std::chrono::milliseconds timeout) {
-    ProcessSpec spec;
-    spec.containerId = containerId;
-    spec.argv = {"sh", "-c",
-                 "for p; do [ -e \"$p\" ] || [ -L \"$p\" ] && set -- \"$@\" \"$p\"; shift; done; "
-                 "[ $# -eq 0 ] && exit 0; exec tar -c -C / -f - -- \"$@\"",
-                 "sh"};
-    for (const auto& p : paths) spec.argv.push_back(resolveSandboxPath(p).substr(1));
-    spec.workdir = "/";
-    spec.timeout = timeout;
-    std::string archive, errors;
-    auto outcome = co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
-      (s == DockerStream::stdout ? archive : errors).append(d);
-    });
-    if (outcome.exitCode != 0)
-      throw Error(errc::io_error,
-                  fmt::format("Failed to read files in container (exit code {}): {}", outcome.exitCode, trim(errors)));
-    std::map<std::string, std::string> files;
-    if (archive.empty()) co_return files;
-    for (auto& [path, content] : readTarFiles(archive)) files["/" + path] = std::move(content);
-    co_return files;
+  asio::awaitable<void> dropPersistent() {
+    if (!persistent) co_return;
+    co_await pool.destroy(*persistent);
+    persistent.reset();
+    std::lock_guard lock(persistentIdMutex);
+    persistentId.clear();
   }
 
   // ---- engine lifecycle -----------------------------------------------------------------
@@ -523,12 +551,7 @@ struct DockerIsol8::Impl {
     for (auto* run : activeRuns) run->trigger();
     while (!activeRuns.empty()) co_await runsChanged.wait();
     co_await pool.drain();
-    if (persistent) {
-      co_await pool.destroy(*persistent);
-      persistent.reset();
-      std::lock_guard lock(persistentIdMutex);
-      persistentId.clear();
-    }
+    co_await dropPersistent();
   }
 
   const SandboxContainer& persistentContainer() const {
@@ -538,14 +561,16 @@ struct DockerIsol8::Impl {
 
   asio::awaitable<void> putFile(std::string path, std::string content) {
     const auto& container = persistentContainer();
-    std::map<std::string, std::string> files{{std::move(path), std::move(content)}};
-    co_await writeFiles(container.id, files, std::chrono::milliseconds(options.timeoutMs));
+    auto turn = co_await persistentTurn.acquire();
+    const std::map<std::string, std::string> files{{resolveSandboxPath(path), std::move(content)}};
+    co_await container.supervisor->writeFiles(files);
   }
 
   asio::awaitable<std::string> getFile(std::string path) {
     const auto& container = persistentContainer();
+    auto turn = co_await persistentTurn.acquire();
     const std::vector<std::string> paths{path};
-    auto files = co_await readFiles(container.id, paths, std::chrono::milliseconds(options.timeoutMs));
+    auto files = co_await readFiles(*container.supervisor, paths);
     auto it = files.find(resolveSandboxPath(path));
     if (it == files.end()) throw Error(errc::io_error, fmt::format("File not found in container: {}", path));
     co_return std::move(it->second);

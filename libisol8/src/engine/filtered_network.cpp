@@ -9,11 +9,12 @@
 
 #include "docker/docker_client.hpp"
 #include "engine/pool.hpp"
-#include "engine/process_runner.hpp"
+#include "engine/supervisor_channel.hpp"
 #include "engine/runtimes.hpp"
 #include "isol8/error.hpp"
 #include "network/egress_proxy.hpp"
 #include "util/log.hpp"
+#include "util/runtime_dir.hpp"
 #include "util/text.hpp"
 
 namespace isol8::detail {
@@ -23,14 +24,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Where the per-container sockets live on the host. The Docker daemon bind-mounts from the
-// same machine, so this only works with a local engine (unix:// DOCKER_HOST).
-fs::path runtimeRoot() {
-  if (::geteuid() == 0) return "/run/isol8";
-  if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir) return fs::path(dir) / "isol8";
-  return fs::temp_directory_path() / fmt::format("isol8-{}", ::geteuid());
-}
 
 // "https://registry.npmjs.org/" → "registry.npmjs.org"; "" when it is not a URL.
 std::string hostOfUrl(std::string_view url) {
@@ -80,34 +73,6 @@ std::string FilteredNetwork::socketDirFor(const SandboxContainer& container) {
   return dir.string();
 }
 
-asio::awaitable<void> FilteredNetwork::startRelay(const SandboxContainer& container, ProcessRunner& runner) {
-  // As nobody: the sandbox user (uid 100) can neither kill it nor take over its port.
-  json::object spec{
-      {"AttachStdin", false},
-      {"AttachStdout", false},
-      {"AttachStderr", false},
-      {"Tty", false},
-      {"User", "65534:65534"},
-      {"WorkingDir", "/"},
-      {"Cmd", json::array{"socat", "-t", "5", "TCP-LISTEN:8118,bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:/run/isol8/proxy.sock"}},
-  };
-  const std::string execId = co_await docker_.createExec(container.id, spec);
-  co_await docker_.startExecDetached(execId);
-  // Ready when a connection to the port succeeds (bash's /dev/tcp, no tool needed).
-  ProcessSpec probe;
-  probe.containerId = container.id;
-  probe.argv = {"bash", "-c",
-                "for i in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/8118) 2>/dev/null && exit 0; sleep 0.01; done; exit 1"};
-  probe.timeout = std::chrono::seconds(10);
-  auto outcome = co_await runner.run(probe, {});
-  if (outcome.exitCode != 0)
-    throw Error(errc::docker_error,
-                fmt::format("Proxy failed to start within timeout: the relay to the egress proxy (socat on "
-                            "127.0.0.1:8118) does not answer in container {}. Make sure the image is built on "
-                            "isol8:base with socat (rebuild with `isol8 setup --force`).",
-                            container.id.substr(0, 12)));
-}
-
 void FilteredNetwork::forget(const SandboxContainer& container) {
   if (container.key.empty()) return;
   proxy_->close(container.key);
@@ -127,14 +92,17 @@ void FilteredNetwork::endRun(const SandboxContainer& container, ExecutionResult&
 }
 
 asio::awaitable<std::vector<std::string>> FilteredNetwork::registryHosts(const SandboxContainer& container,
-                                                                        const Runtime& runtime, ProcessRunner& runner) {
-  ProcessSpec spec;
-  spec.containerId = container.id;
-  spec.argv = {"sh", "-c", registryQuery(runtime)};
+                                                                        const Runtime& runtime) {
+  if (auto it = registryHostsByImage_.find(container.image); it != registryHostsByImage_.end()) co_return it->second;
+  StepSpec spec;
+  spec.argv = {"/bin/sh", "-c", registryQuery(runtime)};
+  spec.env = {"HOME=/nonexistent", "PATH=/usr/local/bin:/usr/bin:/bin"};
+  spec.cwd = "/";
   spec.timeout = std::chrono::seconds(20);
+  spec.outputLimit = 4096;
   std::string out;
-  co_await runner.run(spec, [&](DockerStream s, std::string_view d) {
-    if (s == DockerStream::stdout) out.append(d);
+  const auto outcome = co_await container.supervisor->run(spec, [&](supervisor::OutputStream s, std::string_view d) {
+    if (s == supervisor::OutputStream::stdout_stream) out.append(d);
   });
   std::vector<std::string> hosts;
   for (const auto& line : split(out, '\n')) {
@@ -145,6 +113,7 @@ asio::awaitable<std::vector<std::string>> FilteredNetwork::registryHosts(const S
     hosts.push_back(std::move(host));
   }
   debugLog("package registry hosts for {}: {}", runtime.name, fmt::join(hosts, ", "));
+  if (outcome.exitCode == 0) registryHostsByImage_[container.image] = hosts;
   co_return hosts;
 }
 

@@ -1,8 +1,8 @@
 // Filtered networking, container side. A filtered sandbox keeps Docker's network mode `none`
 // (only loopback: no route out, no DNS, no host services). Each container gets its own unix
-// socket from the engine's egress proxy, bind-mounted read-only at /run/isol8/proxy.sock; a
-// relay (socat, run as `nobody` so the sandbox user cannot kill it) listens on
-// 127.0.0.1:8118 inside and forwards there, and HTTP(S)_PROXY point at it. The proxy decides
+// socket from the engine's egress proxy, bind-mounted read-only at /run/isol8/proxy.sock; the
+// container's supervisor relays 127.0.0.1:8118 there (in its own process: the code cannot
+// kill it or starve it of pids), and HTTP(S)_PROXY point at it. The proxy decides
 // per request and knows which container asked, so logs belong to the run that made them.
 #pragma once
 
@@ -22,7 +22,7 @@ namespace isol8::detail {
 
 class DockerClient;
 class EgressProxy;
-class ProcessRunner;
+class SupervisorChannel;
 struct Runtime;
 struct SandboxContainer;
 
@@ -36,8 +36,6 @@ class FilteredNetwork {
 
   // The host directory to mount at /run/isol8 for a new container (its socket is listening).
   std::string socketDirFor(const SandboxContainer& container);
-  // Starts the relay inside a started container and waits until it accepts connections.
-  boost::asio::awaitable<void> startRelay(const SandboxContainer& container, ProcessRunner& runner);
   // The container is gone: close its socket.
   void forget(const SandboxContainer& container);
 
@@ -46,9 +44,10 @@ class FilteredNetwork {
   void endRun(const SandboxContainer& container, ExecutionResult& result, bool logNetwork);
 
   // The hosts of the runtime's package registry, read from its package manager's own
-  // configuration inside the container (e.g. `npm config get registry`).
+  // configuration in the image (e.g. `npm config get registry`), never from files the code
+  // could have written (HOME points nowhere); asked once per image.
   boost::asio::awaitable<std::vector<std::string>> registryHosts(const SandboxContainer& container,
-                                                                  const Runtime& runtime, ProcessRunner& runner);
+                                                                  const Runtime& runtime);
   // Lets these exact host names through (deny list still first) until cleared: installs only.
   void allowHosts(const SandboxContainer& container, std::vector<std::string> hosts);
 
@@ -56,6 +55,7 @@ class FilteredNetwork {
   DockerClient& docker_;
   std::unique_ptr<EgressProxy> proxy_;
   std::filesystem::path root_;  // <runtime dir>/isol8/<engineId>
+  std::map<std::string, std::vector<std::string>> registryHostsByImage_;
 };
 
 }  // namespace isol8::detail

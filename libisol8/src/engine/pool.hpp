@@ -1,10 +1,11 @@
-// The warm pool: started, hardened containers per image, ready to run code, and the hygiene
-// that makes a used container fit for the next run (every sandbox-user process killed,
-// /sandbox and /tmp emptied, whatever the seccomp mode). A container that cannot be cleaned,
-// or has served maxReuse runs, is destroyed and replaced.
+// The warm pool: started containers per image with their supervisor ready, handed out one
+// run at a time, and never across tenants.
 //
-// fast:   a released container is cleaned in the background at once; acquire takes a clean one.
-// secure: a released container waits dirty and is cleaned right before it is handed out.
+// fresh:  never used; any tenant may take one. Topped up to poolSize.clean in the background.
+// fast:   after a run the supervisor kills everything and cleans (processes, files anywhere
+//         the sandbox user can write, SysV IPC, POSIX queues), proving it; the container then
+//         waits on its tenant's shelf, for that tenant only. Not proved clean: destroyed.
+// secure: single use. A container is destroyed after its run and replaced in the background.
 //
 // Runs on the engine's executor only (no locks).
 #pragma once
@@ -12,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,14 +27,15 @@
 namespace isol8::detail {
 
 class DockerClient;
-class ProcessRunner;
+class SupervisorChannel;
 
 struct SandboxContainer {
   std::string id;
   std::string image;
   std::string key;     // random name given at creation (names its egress-proxy socket)
+  std::string tenant;  // whose runs it served; a fresh container has served none
   int runs = 0;        // runs served so far
-  long oomKills = 0;   // the memory cgroup's oom_kill counter after the last cleaning
+  std::shared_ptr<SupervisorChannel> supervisor;
 };
 
 class ContainerPool {
@@ -46,54 +49,50 @@ class ContainerPool {
   struct Lifecycle {
     // The body of POST /containers/create.
     std::function<boost::json::object(const SandboxContainer&)> spec;
-    // After start, before first use; may throw (the container is then removed).
-    std::function<boost::asio::awaitable<void>(const SandboxContainer&)> prepare;
     // After removal.
     std::function<void(const SandboxContainer&)> removed;
   };
 
-  ContainerPool(boost::asio::any_io_executor executor, DockerClient& docker, ProcessRunner& runner, Settings settings,
-                Lifecycle lifecycle);
+  ContainerPool(boost::asio::any_io_executor executor, DockerClient& docker, Settings settings, Lifecycle lifecycle);
 
-  // A clean, started container of `image` (created when none is ready).
-  boost::asio::awaitable<SandboxContainer> acquire(const std::string& image);
+  // A container of `image` ready for a run of `tenant`: one of its own cleaned ones, else a
+  // fresh one (created when none is ready).
+  boost::asio::awaitable<SandboxContainer> acquire(const std::string& image, const std::string& tenant);
   // Hands a container back after a run. Not reusable (the run broke it): destroyed.
   void release(SandboxContainer container, bool reusable);
-  // Fills the pool of `image` to its clean size.
+  // Fills the pool of `image` with fresh containers up to its clean size.
   boost::asio::awaitable<void> prewarm(const std::string& image);
   // Removes every pooled container and waits for background work; later releases destroy.
   boost::asio::awaitable<void> drain();
 
-  // A started container outside the pool (persistent mode), and its removal.
+  // A started container with its supervisor ready, outside the pool (persistent mode), and
+  // its removal.
   boost::asio::awaitable<SandboxContainer> create(const std::string& image);
   boost::asio::awaitable<void> destroy(SandboxContainer container);
-  // The hygiene run; false when the container could not be cleaned.
-  boost::asio::awaitable<bool> clean(SandboxContainer& container);
 
-  // The memory cgroup's oom_kill counter now (-1 if unreadable); it only grows, so a run's OOM
-  // kills are the difference from SandboxContainer::oomKills.
-  boost::asio::awaitable<long> readOomKills(const std::string& id);
-
-  std::size_t readyCount(const std::string& image) const;  // clean containers waiting
+  std::size_t readyCount(const std::string& image) const;  // fresh containers waiting
 
  private:
-  struct ImagePool {
-    std::deque<SandboxContainer> clean;
-    std::deque<SandboxContainer> dirty;
+  struct Shelf {  // one tenant's cleaned containers of one image (fast)
+    std::deque<SandboxContainer> ready;
     int cleaning = 0;
+    int waiting = 0;
+  };
+  struct ImagePool {
+    std::deque<SandboxContainer> fresh;
+    std::map<std::string, Shelf> shelves;  // by tenant
     int creating = 0;
-    int waiting = 0;  // acquirers waiting for a container in flight
+    int waiting = 0;  // acquirers waiting for a container being created
     bool toppingUp = false;
   };
 
   boost::asio::awaitable<void> topUp(std::string image);
-  boost::asio::awaitable<bool> isRunning(const std::string& id);
   boost::asio::awaitable<void> cleanAndShelve(SandboxContainer container);
+  static std::size_t shelvedCount(const ImagePool& pool);  // used ones kept (ready or being cleaned)
   void spawn(boost::asio::awaitable<void> task);
 
   boost::asio::any_io_executor executor_;
   DockerClient& docker_;
-  ProcessRunner& runner_;
   Settings settings_;
   Lifecycle lifecycle_;
   std::map<std::string, ImagePool> pools_;

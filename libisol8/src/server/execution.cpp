@@ -50,6 +50,8 @@ PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::val
   }
   PreparedRun run;
   run.request = std::move(body.request);
+  // Never from the client: a container serves one caller's runs only.
+  run.request.tenant = caller.master ? std::string("master") : "tenant:" + caller.tenantId;
   if (body.sessionId) {
     // An existing session keeps the options it was created with, as in the original.
     if (!(run.session = state.sessions.find(caller, *body.sessionId)))

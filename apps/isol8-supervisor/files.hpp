@@ -1,0 +1,20 @@
+// Files in and out of the sandbox, done by a child that is the sandbox user (so it can reach
+// nothing the code could not), never following a symlink at the last component, and bounded
+// both ways: only the paths asked for come back, each at most maxBytes.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "supervisor/protocol.hpp"
+
+namespace isol8::supervisor {
+
+// Empty on success, else what failed.
+std::string writeFiles(const FilesRequest& request, std::chrono::steady_clock::time_point deadline);
+
+// One report per path, in the order asked.
+std::vector<FileReport> readFiles(const ReadRequest& request, std::chrono::steady_clock::time_point deadline);
+
+}  // namespace isol8::supervisor
