@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "sandbox_user.hpp"
 
@@ -112,40 +113,76 @@ int readAsSandboxUser(const ReadRequest& request, int answerFd) {
 
 std::string writeFiles(const FilesRequest& request, std::chrono::steady_clock::time_point deadline) {
   const auto answer =
-      runAsSandboxUser([&request](int fd) { return writeAsSandboxUser(request, fd); }, 64 * 1024, deadline);
+      collectAsSandboxUser([&request](int fd) { return writeAsSandboxUser(request, fd); }, 64 * 1024, deadline);
   if (answer.finished && answer.exitCode == 0) return {};
   if (!answer.answer.empty()) return answer.answer;
   return answer.finished ? "writing files failed (exit " + std::to_string(answer.exitCode) + ")"
                          : "writing files did not finish in time";
 }
 
-std::vector<FileReport> readFiles(const ReadRequest& request, std::chrono::steady_clock::time_point deadline) {
-  // Each file's answer is at most maxBytes plus its header, or a short reason.
-  const std::size_t limit = request.paths.size() * (request.maxBytes + 9 + 256);
-  const auto answer = runAsSandboxUser([&request](int fd) { return readAsSandboxUser(request, fd); }, limit, deadline);
-  std::vector<FileReport> reports;
-  std::string_view rest = answer.answer;
-  for (std::size_t i = 0; i < request.paths.size(); ++i) {
-    FileReport report;
-    std::uint64_t size = 0;
-    if (rest.size() >= 9) std::memcpy(&size, rest.data() + 1, 8);
-    const bool whole = rest.size() >= 9 && size <= rest.size() - 9 &&
-                       static_cast<std::uint8_t>(rest[0]) <= static_cast<std::uint8_t>(FileStatus::error);
-    if (!whole) {
-      report.status = FileStatus::error;
-      report.content = answer.finished ? "no answer for this file" : "reading files did not finish in time";
-    } else {
-      report.status = static_cast<FileStatus>(rest[0]);
-      report.content = std::string(rest.substr(9, size));
-      rest.remove_prefix(9 + size);
-      if (report.status == FileStatus::ok && report.content.size() > request.maxBytes) {
-        report.status = FileStatus::too_large;  // never trust the child's size for the bound
-        report.content = std::to_string(report.content.size());
-      }
-    }
-    reports.push_back(std::move(report));
+void readFiles(const ReadRequest& request, const std::function<void(const FileReport&)>& report,
+               std::chrono::steady_clock::time_point deadline) {
+  // The helper's answer, parsed as it streams: per path a 9-byte header, then the bytes,
+  // passed on in pieces of at most kPiece. Only the paths asked for, in order, at most
+  // maxBytes each: whatever the helper says beyond that ends the read.
+  constexpr std::size_t kPiece = 1024 * 1024;
+  std::size_t index = 0;
+  std::string header;
+  FileStatus status = FileStatus::ok;
+  std::uint64_t remaining = 0;
+  bool inContent = false;
+  FileReport piece;
+  auto finishFile = [&] {
+    piece.status = status;
+    piece.more = false;
+    report(piece);
+    piece.content.clear();
+    inContent = false;
+    header.clear();
+    ++index;
+  };
+  const auto heard = runAsSandboxUser(
+      [&request](int fd) { return readAsSandboxUser(request, fd); },
+      [&](std::string_view data) {
+        while (!data.empty()) {
+          if (index >= request.paths.size()) return false;  // more than was asked
+          if (!inContent) {
+            const std::size_t take = std::min<std::size_t>(9 - header.size(), data.size());
+            header.append(data.substr(0, take));
+            data.remove_prefix(take);
+            if (header.size() < 9) return true;
+            const auto code = static_cast<std::uint8_t>(header[0]);
+            std::memcpy(&remaining, header.data() + 1, 8);
+            if (code > static_cast<std::uint8_t>(FileStatus::error)) return false;
+            status = static_cast<FileStatus>(code);
+            const std::uint64_t bound = status == FileStatus::ok ? request.maxBytes : 4096;
+            if (remaining > bound) return false;
+            inContent = true;
+            if (remaining == 0) finishFile();
+            continue;
+          }
+          const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, data.size()));
+          piece.content.append(data.substr(0, take));
+          data.remove_prefix(take);
+          remaining -= take;
+          if (remaining == 0) {
+            finishFile();
+          } else if (piece.content.size() >= kPiece) {
+            piece.status = status;
+            piece.more = true;
+            report(piece);
+            piece.content.clear();
+          }
+        }
+        return true;
+      },
+      deadline);
+  // Paths the helper never answered (it died, ran out of time or said something else).
+  while (index < request.paths.size()) {
+    status = FileStatus::error;
+    piece.content = heard.finished ? "no answer for this file" : "reading files did not finish in time";
+    finishFile();
   }
-  return reports;
 }
 
 }  // namespace isol8::supervisor

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace isol8::supervisor {
 // Empty on success, else what failed.
 std::string writeFiles(const FilesRequest& request, std::chrono::steady_clock::time_point deadline);
 
-// One report per path, in the order asked.
-std::vector<FileReport> readFiles(const ReadRequest& request, std::chrono::steady_clock::time_point deadline);
+// Reports per path, in the order asked: a file's content may come in several (`more`) pieces.
+void readFiles(const ReadRequest& request, const std::function<void(const FileReport&)>& report,
+               std::chrono::steady_clock::time_point deadline);
 
 }  // namespace isol8::supervisor

@@ -235,7 +235,8 @@ bool killAll(const ReapHandler& onReaped, std::chrono::steady_clock::time_point 
 CleanResult cleanContainer(ResetScope scope, bool checkAbstractSockets,
                            std::chrono::steady_clock::time_point deadline) {
   CleanResult result;
-  const auto answer = runAsSandboxUser([scope](int fd) { return cleanAsSandboxUser(scope, fd); }, 64 * 1024, deadline);
+  const auto answer =
+      collectAsSandboxUser([scope](int fd) { return cleanAsSandboxUser(scope, fd); }, 64 * 1024, deadline);
   if (!answer.finished) {
     result.message = "cleaning did not finish in time";
     return result;

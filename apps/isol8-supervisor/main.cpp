@@ -186,7 +186,8 @@ class Supervisor {
       }
       case Type::read_files: {
         const auto request = decodeRead(frame.body);
-        for (const auto& report : readFiles(request, Clock::now() + kFilesDeadline)) send(encode(frame.id, report));
+        readFiles(request, [&](const FileReport& report) { send(encode(frame.id, report)); },
+                  Clock::now() + kFilesDeadline);
         send(encode(frame.id, Done{true, {}}));
         break;
       }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "supervisor/protocol.hpp"
 
@@ -41,9 +42,10 @@ bool writeAll(int fd, const void* data, std::size_t size) {
   return true;
 }
 
-ChildAnswer runAsSandboxUser(const std::function<int(int fd)>& work, std::size_t maxAnswer,
+ChildStatus runAsSandboxUser(const std::function<int(int fd)>& work,
+                             const std::function<bool(std::string_view)>& onAnswer,
                              std::chrono::steady_clock::time_point deadline) {
-  ChildAnswer result;
+  ChildStatus result;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return result;
   const pid_t pid = fork();
@@ -66,9 +68,9 @@ ChildAnswer runAsSandboxUser(const std::function<int(int fd)>& work, std::size_t
   }
   close(fds[1]);
   fcntl(fds[0], F_SETFL, O_NONBLOCK);
-  char buffer[65536];
-  bool open = true;
-  while (open) {
+  std::vector<char> buffer(65536);
+  bool open = true, heard = true;
+  while (open && heard) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fds[0], POLLIN, 0};
@@ -76,14 +78,12 @@ ChildAnswer runAsSandboxUser(const std::function<int(int fd)>& work, std::size_t
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) continue;
     for (;;) {
-      const ssize_t n = read(fds[0], buffer, sizeof buffer);
+      const ssize_t n = read(fds[0], buffer.data(), buffer.size());
       if (n > 0) {
-        if (result.answer.size() + static_cast<std::size_t>(n) > maxAnswer) {
-          result.overflow = true;
-          open = false;
+        if (!onAnswer(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
+          heard = false;
           break;
         }
-        result.answer.append(buffer, static_cast<std::size_t>(n));
         continue;
       }
       if (n == 0) open = false;
@@ -92,12 +92,26 @@ ChildAnswer runAsSandboxUser(const std::function<int(int fd)>& work, std::size_t
   }
   close(fds[0]);
   // Either the child closed its end (it is exiting) or it ran out of time / said too much.
-  if (open || result.overflow) kill(pid, SIGKILL);
+  if (open || !heard) kill(pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  result.finished = !open && !result.overflow && WIFEXITED(status);
+  result.finished = !open && heard && WIFEXITED(status);
   result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+ChildAnswer collectAsSandboxUser(const std::function<int(int fd)>& work, std::size_t maxAnswer,
+                                 std::chrono::steady_clock::time_point deadline) {
+  ChildAnswer result;
+  static_cast<ChildStatus&>(result) = runAsSandboxUser(
+      work,
+      [&](std::string_view piece) {
+        if (result.answer.size() + piece.size() > maxAnswer) return false;
+        result.answer.append(piece);
+        return true;
+      },
+      deadline);
   return result;
 }
 

@@ -174,6 +174,7 @@ void Step::readOutput(int index) {
     if (request_.outputLimit > 0) {
       const std::uint64_t room = request_.outputLimit - std::min(request_.outputLimit, forwarded_[index]);
       if (keep > room) {
+        (index == 0 ? report_.droppedStdout : report_.droppedStderr) += static_cast<std::size_t>(n) - room;
         keep = static_cast<std::size_t>(room);
         truncated_ = true;
       }

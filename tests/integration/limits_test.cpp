@@ -29,10 +29,10 @@ TEST_CASE("timeout kills a busy loop and every child process", "[limits][timeout
   CHECK_THAT(result.stderr, Catch::EndsWith("--- EXECUTION TIMED OUT ---"));
   CHECK(result.durationMs >= 1400);
   CHECK(result.durationMs < 5000);
-  // Nothing of uid 100 survives: only tini and `sleep infinity` (root) remain.
+  // Nothing of uid 100 survives: only the supervisor (root) remains.
   auto top = runProgram({"docker", "top", result.containerId, "-o", "pid,uid,comm"});
   CHECK_THAT(top.out, !Catch::Matches(R"((.|\n)*\n\s*\d+\s+100\s(.|\n)*)"));
-  CHECK_THAT(top.out, Catch::Contains("tini"));
+  CHECK_THAT(top.out, Catch::Contains("supervisor"));
   engine.stop();
   // stop() leaves a `persist` container alone (that is what persist is for).
   CHECK(isol8::test::containersWithLabel("isol8.engine=" + engine.engineId()) ==

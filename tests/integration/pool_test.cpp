@@ -17,8 +17,9 @@ using isol8::test::containersWithLabel;
 namespace {
 
 // Plants traces in one run, then runs a checker until it lands in that same container (the
-// pool hands containers out in turn) and returns the checker's output there.
-std::string traceSeenOnReuse(DockerIsol8& engine) {
+// pool hands containers out in turn) and returns the checker's output there; with `secure`
+// (single use) the container must never come back, and every checker's output is returned.
+std::string traceSeenOnReuse(DockerIsol8& engine, bool singleUse) {
   // Two background processes (one in its own session), files in /sandbox (one hidden, one
   // made unreadable) and /tmp; wait until both processes are up so run 1 really leaves them.
   auto plant = shellRequest(
@@ -36,8 +37,14 @@ std::string traceSeenOnReuse(DockerIsol8& engine) {
     auto check = engine.execute(shellRequest(
         "echo \"procs=$(pgrep -u 100 -c -x 'sleep|sh') files=$(ls -A /sandbox /tmp | tr '\\n' ' ')"
         " env=${CARRY:-not_set}\""));
-    if (check.containerId == planted.containerId) return check.stdout;
+    if (singleUse) {
+      CHECK(check.containerId != planted.containerId);
+      if (check.stdout != "procs=0 files=/sandbox:  /tmp:  env=not_set\n") return check.stdout;
+    } else if (check.containerId == planted.containerId) {
+      return check.stdout;
+    }
   }
+  if (singleUse) return "procs=0 files=/sandbox:  /tmp:  env=not_set\n";
   FAIL("the pool never reused the container");
   return {};
 }
@@ -51,7 +58,7 @@ TEST_CASE("pooled reuse leaks nothing: processes, /sandbox, /tmp, environment", 
   options.poolStrategy = strategy;
   options.security.seccomp = seccomp;
   DockerIsol8 engine(options);
-  const std::string seen = traceSeenOnReuse(engine);
+  const std::string seen = traceSeenOnReuse(engine, strategy == isol8::PoolStrategy::secure);
   CHECK(seen == "procs=0 files=/sandbox:  /tmp:  env=not_set\n");
 }
 
@@ -125,7 +132,7 @@ TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not ha
     CHECK(r.stdout == "alive\n");
     CHECK(r.containerId != warm[0]);
   }
-  // secure: a used container is cleaned when taken; one that cannot be is replaced.
+  // secure: single use; a used container (here also killed) is never handed out again.
   {
     EngineOptions options;
     options.poolStrategy = isol8::PoolStrategy::secure;

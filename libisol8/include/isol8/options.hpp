@@ -14,10 +14,12 @@ namespace isol8 {
 enum class NetworkMode { none, host, filtered };
 enum class SeccompMode { strict, unconfined, custom };
 // ephemeral: a (pooled) container per run. persistent: one container per engine, kept
-// between runs (files survive, interpreter state does not).
+// between runs (files in /sandbox and /tmp survive; processes, IPC objects and interpreter
+// state do not).
 enum class ExecutionMode { ephemeral, persistent };
-// fast: containers are cleaned in the background after a run, so acquiring is instant.
-// secure: a container is cleaned right before it is handed out.
+// fast: after a run the container is cleaned (and proved clean) in the background, then reused
+// for runs of the same tenant only. secure: single use; destroyed after its run and replaced
+// in the background.
 enum class PoolStrategy { fast, secure };
 
 struct SecurityOptions {
@@ -25,7 +27,8 @@ struct SecurityOptions {
   std::string customProfilePath;  // with SeccompMode::custom
 };
 
-// Warm containers kept per image: `clean` ready to use, `dirty` waiting to be cleaned.
+// Warm containers per image: `clean` fresh ones kept ready; up to `clean + dirty` used ones
+// kept for reuse by their tenant (fast).
 struct PoolSize {
   int clean = 1;
   int dirty = 1;

@@ -57,8 +57,9 @@ namespace {
 // Code longer than this goes through a file: one argv string may not exceed 128 KiB.
 constexpr std::size_t kMaxInlineCode = 64 * 1024;
 
-// A file read back from a container (outputPaths, getFile) fits in one supervisor frame.
-constexpr std::uint64_t kMaxFileBytes = supervisor::kMaxFrame - 4096;
+// The largest file read back from a container (outputPaths, getFile): the rest of the sandbox
+// must not make the host hold more than this per file.
+constexpr std::uint64_t kMaxFileBytes = 32 * 1024 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
@@ -91,6 +92,7 @@ class OutputChannel {
     return collector_.finish();
   }
   bool truncated() const { return collector_.truncated(); }
+  void dropped(std::uint64_t bytes) { collector_.countDropped(static_cast<std::int64_t>(bytes)); }
 
  private:
   void show(std::string_view data) {
@@ -352,10 +354,12 @@ struct DockerIsol8::Impl {
     }
     if (outcome.stopped) throw Error(errc::cancelled, "Execution cancelled");
 
+    out.dropped(outcome.droppedStdout);
+    err.dropped(outcome.droppedStderr);
     ExecutionResult result;
     result.stdout = out.finish();
     result.stderr = err.finish();
-    result.truncated = out.truncated() || err.truncated() || outcome.truncated;
+    result.truncated = out.truncated() || err.truncated();
     result.exitCode = outcome.exitCode;
     result.timedOut = outcome.timedOut;
     result.durationMs = outcome.durationMs;

@@ -17,6 +17,13 @@ class OutputCollector {
   // sequence at the cut.
   std::string_view append(std::string_view chunk);
 
+  // Bytes the program wrote that were dropped before reaching us (the supervisor forwards
+  // only so much): they count in totalBytes and make the output truncated.
+  void countDropped(std::int64_t bytes) {
+    if (bytes <= 0) return;
+    total_ += bytes;
+    truncated_ = true;
+  }
   bool truncated() const { return truncated_; }
   std::int64_t totalBytes() const { return total_; }  // everything the program wrote
   // The kept bytes, followed when truncated by

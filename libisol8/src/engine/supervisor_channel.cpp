@@ -216,7 +216,8 @@ asio::awaitable<StepOutcome> SupervisorChannel::run(const StepSpec& spec, Output
       outcome.exitCode = report.exitCode;
       outcome.timedOut = report.timedOut;
       outcome.stopped = report.cancelled;
-      outcome.truncated = report.truncated;
+      outcome.droppedStdout = report.droppedStdout;
+      outcome.droppedStderr = report.droppedStderr;
       outcome.oomKilled = report.oomKills > 0;
       outcome.durationMs = static_cast<std::int64_t>(report.durationUs / 1000);
       outcome.cpuUserMs = static_cast<std::int64_t>(report.cpuUserUs / 1000);
@@ -230,14 +231,27 @@ asio::awaitable<StepOutcome> SupervisorChannel::run(const StepSpec& spec, Output
 }
 
 asio::awaitable<sv::Done> SupervisorChannel::awaitDone(std::uint32_t id, std::chrono::milliseconds timeout,
-                                                       std::vector<sv::FileReport>* files) {
+                                                       std::vector<sv::FileReport>* files, std::size_t expectedFiles,
+                                                       std::uint64_t maxFileBytes) {
   const auto deadline = Clock::now() + timeout;
+  bool openFile = false;
   for (;;) {
     auto frame = co_await next(id, deadline);
     if (!frame) fail(fmt::format("did not answer within {} ms", timeout.count()));
     if (frame->type == sv::Type::done) co_return sv::decodeDone(frame->body);
     if (frame->type == sv::Type::file && files) {
-      files->push_back(sv::decodeFile(frame->body));
+      auto piece = sv::decodeFile(frame->body);
+      // Pieces of one file follow each other; the last (more = false) closes it.
+      if (files->empty() || !openFile) {
+        files->push_back(std::move(piece));
+      } else {
+        files->back().status = piece.status;
+        files->back().content += piece.content;
+        files->back().more = piece.more;
+      }
+      openFile = files->back().more;
+      if (files->size() > expectedFiles || files->back().content.size() > maxFileBytes)
+        fail("answered a file read with more than was asked");
       continue;
     }
     if (frame->type == sv::Type::exit || frame->type == sv::Type::output) continue;  // a step ended by a reset
@@ -277,9 +291,10 @@ asio::awaitable<std::vector<sv::FileReport>> SupervisorChannel::readFiles(const 
   const std::uint32_t id = begin();
   send(sv::encode(id, sv::ReadRequest{maxBytes, paths}));
   std::vector<sv::FileReport> files;
-  co_await awaitDone(id, kFilesTimeout, &files);
+  co_await awaitDone(id, kFilesTimeout, &files, paths.size(), maxBytes);
   end(id);
-  if (files.size() != paths.size()) fail("answered a file read with the wrong number of files");
+  if (files.size() != paths.size() || (!files.empty() && files.back().more))
+    fail("answered a file read with the wrong number of files");
   co_return files;
 }
 

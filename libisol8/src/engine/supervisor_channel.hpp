@@ -45,8 +45,9 @@ struct StepOutcome {
   int exitCode = 0;
   bool timedOut = false;
   bool stopped = false;  // ended by the StopSignal
-  bool truncated = false;
   bool oomKilled = false;
+  std::uint64_t droppedStdout = 0;  // output past the limit, not forwarded
+  std::uint64_t droppedStderr = 0;
   std::int64_t durationMs = 0;
   std::int64_t cpuUserMs = 0;
   std::int64_t cpuSystemMs = 0;
@@ -95,7 +96,8 @@ class SupervisorChannel : public std::enable_shared_from_this<SupervisorChannel>
                                                                 StopSignal* stop = nullptr);
   // Awaits the single `done` frame of an operation (files, reset), or throws.
   boost::asio::awaitable<supervisor::Done> awaitDone(std::uint32_t id, std::chrono::milliseconds timeout,
-                                                     std::vector<supervisor::FileReport>* files = nullptr);
+                                                     std::vector<supervisor::FileReport>* files = nullptr,
+                                                     std::size_t expectedFiles = 0, std::uint64_t maxFileBytes = 0);
   void send(std::string frame);
   boost::asio::awaitable<void> readLoop();
   boost::asio::awaitable<void> writeLoop();

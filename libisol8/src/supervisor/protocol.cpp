@@ -66,6 +66,8 @@ std::string encode(std::uint32_t id, const ExitReport& r) {
       .u64(r.cpuSystemUs)
       .u64(r.peakRssKb)
       .u64(r.oomKills)
+      .u64(r.droppedStdout)
+      .u64(r.droppedStderr)
       .finish();
 }
 
@@ -81,7 +83,7 @@ std::string encode(std::uint32_t id, const ReadRequest& r) {
 }
 
 std::string encode(std::uint32_t id, const FileReport& r) {
-  return Writer(Type::file, id).u8(static_cast<std::uint8_t>(r.status)).str(r.content).finish();
+  return Writer(Type::file, id).u8(static_cast<std::uint8_t>(r.status)).str(r.content).u8(r.more ? 1 : 0).finish();
 }
 
 std::string encode(std::uint32_t id, const Done& r) {
@@ -160,6 +162,8 @@ ExitReport decodeExit(std::string_view body) {
   e.cpuSystemUs = r.u64();
   e.peakRssKb = r.u64();
   e.oomKills = r.u64();
+  e.droppedStdout = r.u64();
+  e.droppedStderr = r.u64();
   r.end();
   return e;
 }
@@ -196,6 +200,7 @@ FileReport decodeFile(std::string_view body) {
   if (status > static_cast<std::uint8_t>(FileStatus::error)) throw ProtocolError("unknown file status");
   f.status = static_cast<FileStatus>(status);
   f.content = r.str();
+  f.more = r.u8() != 0;
   r.end();
   return f;
 }

@@ -60,6 +60,8 @@ struct ExitReport {
   bool timedOut = false;
   bool cancelled = false;
   bool truncated = false;  // output past outputLimit was dropped
+  std::uint64_t droppedStdout = 0;  // bytes not forwarded because of outputLimit
+  std::uint64_t droppedStderr = 0;
   std::uint64_t durationUs = 0;
   std::uint64_t cpuUserUs = 0;
   std::uint64_t cpuSystemUs = 0;
@@ -85,9 +87,12 @@ struct ReadRequest {
 
 enum class FileStatus : std::uint8_t { ok = 0, missing = 1, not_regular = 2, too_large = 3, error = 4 };
 
+// A file comes back in one or more reports: `more` ones carry a piece of its content, the last
+// one (more = false) the rest, or a status other than ok.
 struct FileReport {
   FileStatus status = FileStatus::ok;
   std::string content;  // status ok: the bytes; error: the reason
+  bool more = false;
 };
 
 // reset: what to clean once every process but the supervisor is gone.
