@@ -8,6 +8,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -95,6 +97,23 @@ std::string plant(const std::string& tools) {
          "; do cp /sandbox/fake.sh /sandbox/.local/bin/$t && chmod 755 /sandbox/.local/bin/$t; done";
 }
 
+// Calls `f` (an engine call) with a wall-clock bound, so an engine that hangs fails the test
+// instead of hanging it: past `limit` the engine's containers are removed from outside (which
+// ends whatever it waits for in them) and false is returned.
+bool within(DockerIsol8& engine, std::chrono::seconds limit, const std::function<void()>& f) {
+  auto done = std::async(std::launch::async, f);
+  if (done.wait_for(limit) == std::future_status::ready) {
+    done.get();
+    return true;
+  }
+  for (const auto& id : containersWithLabel("isol8.engine=" + engine.engineId())) runProgram({"docker", "rm", "-f", id});
+  try {
+    done.get();
+  } catch (const std::exception&) {
+  }
+  return false;
+}
+
 // A plain HTTP server on 0.0.0.0:<port> serving hello.txt (the egress tests' target).
 struct HelloServer {
   isol8::test::TempDir dir;
@@ -112,7 +131,7 @@ struct HelloServer {
 
 // ---- 1, 2: IPC objects --------------------------------------------------------------------
 
-TEST_CASE("isolation: SysV IPC, POSIX message queues and /dev/shm do not survive into a later run", "[isolation]") {
+TEST_CASE("isolation: SysV IPC and POSIX message queues and /dev/shm do not survive into a later run", "[isolation]") {
   const auto strategy = GENERATE(PoolStrategy::fast, PoolStrategy::secure);
   INFO(isol8::toString(strategy));
   EngineOptions options;
@@ -185,15 +204,19 @@ TEST_CASE("isolation: a fake sh that hangs does not stall later runs or reach th
   for (int i = 0; i < 4; ++i) {
     auto check = shellRequest("[ -e /sandbox/.local/bin/sh ] && echo planted-file-seen || echo clean");
     check.timeoutMs = 2000;
+    ExecutionResult r;
     const auto started = Clock::now();
-    auto r = engine.execute(check);
+    const bool returned = within(engine, std::chrono::seconds(10), [&] { r = engine.execute(check); });
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     INFO("later run " << i + 1 << (r.containerId == planted.containerId ? " in run 1's container" : "") << " took "
                       << took.count() << " ms");
+    REQUIRE(returned);  // (a hung engine: its containers were removed to end it)
     CHECK(r.stdout == "clean\n");
     CHECK(r.exitCode == 0);
     CHECK(took < std::chrono::seconds(5));
   }
+  // Stopping the engine does not hang on the planted container either.
+  CHECK(within(engine, std::chrono::seconds(10), [&] { engine.stop(); }));
 }
 
 TEST_CASE("isolation: a fake sh that claims the container is clean does not hide run 1's processes", "[isolation]") {
@@ -241,7 +264,7 @@ TEST_CASE("isolation: a daemon left by a finished run is not alive afterwards no
   }
 }
 
-TEST_CASE("isolation: a persistent session's next run sees no process of the previous run, but its files", "[isolation]") {
+TEST_CASE("isolation: a persistent session's next run sees no process of the previous run but keeps its files", "[isolation]") {
   EngineOptions options;
   options.mode = isol8::ExecutionMode::persistent;
   DockerIsol8 engine(options);
@@ -269,23 +292,39 @@ TEST_CASE("isolation: a run cannot starve the egress relay of later runs", "[iso
   options.networkFilter.allowedAddresses = {"127.0.0.1/32", "::1/128"};
   options.pidsLimit = 32;
   DockerIsol8 engine(options);
-  const std::string fetch =
-      "curl -s -m 5 -o /dev/null -w '%{http_code}\\n' http://localhost:" + std::to_string(server.port) + "/hello.txt";
-  REQUIRE(engine.execute(shellRequest(fetch)).stdout == "200\n");  // control: the relay works
-  // As many connections to the relay as the pids limit allows processes, held open for a
-  // moment (each one is a forked socat while it lasts), then left.
+  // Every run in the python image, so the attack's container is one later runs may get; the
+  // fetch goes through the proxy (HTTP_PROXY) with urllib.
+  const auto fetch = codeRequest("python",
+                                 "import urllib.request\n"
+                                 "try: print(urllib.request.urlopen('http://localhost:" + std::to_string(server.port) +
+                                     "/hello.txt', timeout=5).status)\n"
+                                 "except Exception as e: print('failed:', e)\n");
+  auto fetchRun = [&] { return engine.execute(fetch); };
+  REQUIRE(fetchRun().stdout == "200\n");  // control: the relay works
+  // More connections to the relay than the pids limit allows processes (each one is a forked
+  // socat while it lasts), held for a moment, then closed; the run waits (up to 10 s) until at
+  // most one process of the relay's user is left, so the container can be cleaned and reused.
   auto attack = engine.execute(codeRequest("python",
-                                           "import socket, time\n"
+                                           "import os, socket, time\n"
                                            "held = []\n"
                                            "for i in range(40):\n"
                                            "    try: held.append(socket.create_connection(('127.0.0.1', 8118), timeout=2))\n"
                                            "    except OSError: break\n"
                                            "time.sleep(1)\n"
-                                           "print('held', len(held))\n"));
+                                           "for s in held: s.close()\n"
+                                           "def relay():\n"
+                                           "    n = 0\n"
+                                           "    for p in filter(str.isdigit, os.listdir('/proc')):\n"
+                                           "        try: n += os.stat('/proc/' + p).st_uid == 65534\n"
+                                           "        except OSError: pass\n"
+                                           "    return n\n"
+                                           "start = time.time()\n"
+                                           "while relay() > 1 and time.time() - start < 10: time.sleep(0.05)\n"
+                                           "print('held', len(held), 'relay processes left', relay())\n"));
   INFO(attack.stdout << attack.stderr);
   bool reused = false;
   for (int i = 0; i < 6 && !reused; ++i) {
-    auto r = engine.execute(shellRequest(fetch));
+    auto r = fetchRun();
     reused = r.containerId == attack.containerId;
     INFO("later run " << i + 1 << (reused ? " in the attacked container" : " in another container"));
     CHECK(r.stdout == "200\n");
@@ -384,7 +423,7 @@ TEST_CASE("isolation: kill -9 -1 kills only the run's own processes and the run 
   CHECK(next.stdout == "works\n");
 }
 
-TEST_CASE("isolation: PID 1 cannot be traced, even without seccomp", "[isolation][supervisor]") {
+TEST_CASE("isolation: PID 1 cannot be traced even without seccomp", "[isolation][supervisor]") {
   EngineOptions options;
   options.security.seccomp = isol8::SeccompMode::unconfined;
   DockerIsol8 engine(options);
@@ -398,7 +437,7 @@ TEST_CASE("isolation: PID 1 cannot be traced, even without seccomp", "[isolation
   CHECK(r.stdout == "attach -1\nseize -1\n");
 }
 
-TEST_CASE("isolation: PID 1's stdio, memory and environment cannot be opened", "[isolation][supervisor]") {
+TEST_CASE("isolation: PID 1's stdio and memory and environment cannot be opened", "[isolation][supervisor]") {
   DockerIsol8 engine;
   auto r = engine.execute(codeRequest("python",
                                       "for path, mode in [('/proc/1/fd/0', 'rb'), ('/proc/1/fd/0', 'wb'), ('/proc/1/fd/1', 'rb'),\n"

@@ -98,7 +98,7 @@ std::string randomMarker(const std::string& prefix) { return prefix + isol8::det
 
 }  // namespace
 
-TEST_CASE("isolation server: two tenants never share a container, and a daemon cannot loot the other tenant", "[isolation][server]") {
+TEST_CASE("isolation server: two tenants never share a container and a daemon cannot loot the other tenant", "[isolation][server]") {
   TempDir dir;
   ServerLaunch launch;
   // One run at a time and a small pool, so a shared pool would hand A's container to B.
@@ -133,7 +133,7 @@ TEST_CASE("isolation server: two tenants never share a container, and a daemon c
   }
 }
 
-TEST_CASE("isolation server: a session's next run sees no process of the previous run, but its files", "[isolation][server]") {
+TEST_CASE("isolation server: a session's next run sees no process of the previous run but keeps its files", "[isolation][server]") {
   ServerLaunch launch;
   launch.configJson = kQuietConfig;
   ServerProcess server(launch);
