@@ -174,6 +174,15 @@ struct DockerIsol8::Impl {
       input.supervisorDir = supervisorHostDir();
       return makeContainerSpec(input);
     };
+    life.warm = [this](const SandboxContainer& c) -> asio::awaitable<void> {
+      auto it = runtimeOfImage.find(c.image);
+      if (it == runtimeOfImage.end()) co_return;
+      StepSpec spec;
+      spec.argv = runtimeByName(it->second).warmUpCommand();
+      spec.timeout = std::chrono::seconds(30);
+      spec.outputLimit = 4096;
+      co_await c.supervisor->run(spec, {});
+    };
     life.removed = [this](const SandboxContainer& c) {
       if (filtered) filtered->forget(c);
     };

@@ -161,10 +161,22 @@ asio::awaitable<void> ContainerPool::topUp(std::string image) {
   while (!draining_ && pool.fresh.size() < static_cast<std::size_t>(settings_.size.clean)) {
     ++pool.creating;
     std::optional<SandboxContainer> created;
+    bool warmed = false;
     try {
       created = co_await create(image);
+      if (lifecycle_.warm) {
+        // The warm-up is the engine's own step; the container is then cleaned like any other.
+        co_await lifecycle_.warm(*created);
+        const auto done = co_await created->supervisor->reset(supervisor::ResetScope::everything);
+        if (!done.ok) throw Error(errc::docker_error, "a warmed container was not proved clean: " + done.message);
+      }
+      warmed = true;
     } catch (const std::exception& e) {
       debugLog("warming a container of {}: {}", image, e.what());
+    }
+    if (created && !warmed) {
+      co_await destroy(std::move(*created));
+      created.reset();
     }
     --pool.creating;
     if (!created) break;

@@ -49,6 +49,8 @@ class ContainerPool {
   struct Lifecycle {
     // The body of POST /containers/create.
     std::function<boost::json::object(const SandboxContainer&)> spec;
+    // Before a new container joins the fresh ones (not on a run's path): a warm-up step.
+    std::function<boost::asio::awaitable<void>(const SandboxContainer&)> warm;
     // After removal.
     std::function<void(const SandboxContainer&)> removed;
   };

@@ -32,6 +32,11 @@ std::vector<std::string> Runtime::inlineCommand(const std::string& code) const {
                                                name == "deno" ? "Deno" : name));
 }
 
+std::vector<std::string> Runtime::warmUpCommand() const {
+  if (name == "deno") return {"deno", "eval", ""};
+  return inlineCommand("");
+}
+
 std::vector<std::string> Runtime::fileCommand(const std::string& path) const {
   if (name == "python") return {"python3", path};
   if (name == "node") return {"node", path};

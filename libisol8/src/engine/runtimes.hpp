@@ -24,6 +24,9 @@ struct Runtime {
   std::vector<std::string> inlineCommand(const std::string& code) const;
   // argv that runs the script at `path`.
   std::vector<std::string> fileCommand(const std::string& path) const;
+  // Starts the interpreter on nothing: run once in every new pooled container, so the first
+  // real run does not pay for a cold file-system cache (single-use pools depend on it).
+  std::vector<std::string> warmUpCommand() const;
   // The install of `packages` (names already validated). bash has none at run time (apt
   // needs the read-only root): Error(not_supported) pointing at custom images.
   InstallCommand installCommand(const std::vector<std::string>& packages) const;
