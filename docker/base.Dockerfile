@@ -8,11 +8,10 @@ FROM ${ROOT_IMAGE}
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# 1. Tools the engine relies on in every container: tini as PID 1 (reaps orphans, makes
-#    `docker stop` instant), CA roots for filtered-network HTTPS, procps for pool hygiene
-#    (pkill -u sandbox), socat: the relay from 127.0.0.1:8118 in a filtered sandbox to the
-#    engine's egress proxy (a unix socket mounted from the host). Only what the root image
-#    lacks is installed.
+# 1. Tools in every image: tini as PID 1 for containers started by hand (the engine's own
+#    containers run its supervisor as PID 1 instead, mounted from the host), CA roots for
+#    filtered-network HTTPS, procps (ps, pgrep) for programs. Only what the root image lacks
+#    is installed; the engine itself needs nothing from the image but the runtime.
 # 2. User sandbox must be exactly uid 100 / gid 101: the engine execs as 100:101 and
 #    mounts /sandbox with uid=100,gid=101. Older Debian releases give uid 100 to _apt and
 #    derived images may own gid 101, so any other holder is moved to a free system id
@@ -22,7 +21,6 @@ RUN set -eux; \
     [ -x /usr/bin/tini ] || missing="$missing tini"; \
     [ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"; \
     command -v pkill >/dev/null || missing="$missing procps"; \
-    command -v socat >/dev/null || missing="$missing socat"; \
     if [ -n "$missing" ]; then \
         export DEBIAN_FRONTEND=noninteractive; \
         apt-get update; \
@@ -96,6 +94,7 @@ ENV HOME=/sandbox \
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 WORKDIR /sandbox
-# Containers idle as root under tini; all user code arrives via `docker exec -u 100:101`.
+# By hand: idle as root under tini. The engine replaces the entrypoint with its supervisor,
+# which runs all user code as 100:101.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["sleep", "infinity"]
