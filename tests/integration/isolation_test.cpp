@@ -23,48 +23,17 @@ using isol8::ExecutionResult;
 using isol8::PoolStrategy;
 using isol8::test::BackgroundProcess;
 using isol8::test::codeRequest;
+using isol8::test::countMarked;
+using isol8::test::joined;
+using isol8::test::randomMarker;
+using isol8::test::sandboxProcesses;
+using isol8::test::sandboxProcessesAfter;
 using isol8::test::containersWithLabel;
 using isol8::test::runProgram;
 using isol8::test::shellRequest;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// The uid-100 (sandbox user) processes of a container as `docker top` lines; empty when there
-// are none, or when the container is gone or stopped.
-std::vector<std::string> sandboxProcesses(const std::string& containerId) {
-  auto top = runProgram({"docker", "top", containerId, "-eo", "uid,pid,args"});
-  std::vector<std::string> found;
-  if (top.exitCode != 0) return found;
-  std::istringstream in(top.out);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string uid;
-    fields >> uid;
-    if (uid == "100") found.push_back(line);
-  }
-  return found;
-}
-
-// Polls (up to `limit`) until the container has no process of uid 100 (or is gone); returns
-// what is still there at the deadline.
-std::vector<std::string> sandboxProcessesAfter(const std::string& containerId, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  auto left = sandboxProcesses(containerId);
-  while (!left.empty() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling the container from outside
-    left = sandboxProcesses(containerId);
-  }
-  return left;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
 
 // Removes a container at the end of a test whose engine died (no one else will).
 struct RemoveAtEnd {
@@ -73,17 +42,6 @@ struct RemoveAtEnd {
     if (!id.empty()) runProgram({"docker", "rm", "-f", id});
   }
 };
-
-std::string randomMarker(const std::string& prefix) {
-  return prefix + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
-}
-
-// Counts the sandbox user's processes whose command line holds `marker`. The pattern has a
-// bracket so the counting shell's own command line does not match it.
-std::string countMarked(const std::string& marker) {
-  const std::string pattern = marker.substr(0, marker.size() - 1) + "[" + marker.back() + "]";
-  return "$(pgrep -u 100 -f '" + pattern + "' | wc -l)";
-}
 
 // SysV shared memory, message queues and semaphores, POSIX message queues and /dev/shm files.
 const std::string kIpcReport =

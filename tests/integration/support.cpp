@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include "util/text.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -192,6 +194,45 @@ bool waitForPort(int port, int seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling readiness, not a test assertion
   }
   return false;
+}
+
+std::vector<std::string> sandboxProcesses(const std::string& containerId) {
+  auto top = runProgram({"docker", "top", containerId, "-eo", "uid,pid,args"});
+  std::vector<std::string> found;
+  if (top.exitCode != 0) return found;
+  std::istringstream in(top.out);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string uid;
+    fields >> uid;
+    if (uid == "100") found.push_back(line);
+  }
+  return found;
+}
+
+std::vector<std::string> sandboxProcessesAfter(const std::string& containerId, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  auto left = sandboxProcesses(containerId);
+  while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling the container from outside
+    left = sandboxProcesses(containerId);
+  }
+  return left;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::string randomMarker(const std::string& prefix) { return prefix + detail::randomHex(6); }
+
+std::string countMarked(const std::string& marker) {
+  const std::string pattern = marker.substr(0, marker.size() - 1) + "[" + marker.back() + "]";
+  return "$(pgrep -u 100 -f '" + pattern + "' | wc -l)";
 }
 
 }  // namespace isol8::test

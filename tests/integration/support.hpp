@@ -1,6 +1,7 @@
 // Helpers for the integration tests: run the real isol8 binary, run docker CLI queries.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,18 @@ class BackgroundProcess {
 int freeLoopbackPort();
 // Waits (up to `seconds`) until something accepts connections on 127.0.0.1:port.
 bool waitForPort(int port, int seconds = 20);
+
+// The sandbox user's (uid 100) processes in a container as `docker top` lines; empty when there
+// are none or the container is gone. ...After polls (up to `limit`) until none is left and
+// returns what is still there then.
+std::vector<std::string> sandboxProcesses(const std::string& containerId);
+std::vector<std::string> sandboxProcessesAfter(const std::string& containerId, std::chrono::milliseconds limit);
+std::string joined(const std::vector<std::string>& lines);  // each line + "\n"
+// A word unique to this test run, to find its processes by; and a shell expression counting
+// the sandbox user's processes whose command line holds it (bracketed so the counting shell
+// does not match itself).
+std::string randomMarker(const std::string& prefix);
+std::string countMarked(const std::string& marker);
 
 // A temporary directory removed at the end of the test.
 struct TempDir {

@@ -19,6 +19,11 @@
 using namespace isol8::test;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
+using isol8::test::countMarked;
+using isol8::test::joined;
+using isol8::test::randomMarker;
+using isol8::test::sandboxProcesses;
+using isol8::test::sandboxProcessesAfter;
 
 namespace {
 
@@ -52,49 +57,6 @@ std::string createKey(const ServerProcess& s, const std::string& name, const std
   return str(parseObject(r.body).at("key"));
 }
 
-// The uid-100 (sandbox user) processes of a container as `docker top` lines; empty when there
-// are none, or when the container is gone or stopped. (As in integration/isolation_test.cpp.)
-std::vector<std::string> sandboxProcesses(const std::string& containerId) {
-  auto top = runProgram({"docker", "top", containerId, "-eo", "uid,pid,args"});
-  std::vector<std::string> found;
-  if (top.exitCode != 0) return found;
-  std::istringstream in(top.out);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string uid;
-    fields >> uid;
-    if (uid == "100") found.push_back(line);
-  }
-  return found;
-}
-
-std::vector<std::string> sandboxProcessesAfter(const std::string& containerId, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  auto left = sandboxProcesses(containerId);
-  while (!left.empty() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling the container from outside
-    left = sandboxProcesses(containerId);
-  }
-  return left;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
-}
-
-// The sandbox user's processes whose command line holds `marker` (the bracket keeps the
-// counting shell itself from matching).
-std::string countMarked(const std::string& marker) {
-  const std::string pattern = marker.substr(0, marker.size() - 1) + "[" + marker.back() + "]";
-  return "$(pgrep -u 100 -f '" + pattern + "' | wc -l)";
-}
-
-// A marker ending in a hex digit.
-std::string randomMarker(const std::string& prefix) { return prefix + isol8::detail::randomHex(6); }
 
 }  // namespace
 
