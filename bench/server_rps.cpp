@@ -17,7 +17,7 @@
 //
 // usage: isol8_bench_server_rps --url http://127.0.0.1:PORT --key KEY [options]
 //        isol8_bench_server_rps --local [--config FILE] [options]
-// options: -c LIST (concurrency levels, e.g. 1,8; default 1,8)  -d SECONDS (20)
+// options: -c LIST (concurrency levels; default 1,8,64)  -d SECONDS (5)
 //          --warmup SECONDS (3; at the highest level, not reported)  --no-header
 #include <algorithm>
 #include <chrono>
@@ -196,30 +196,31 @@ double percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
+// Markdown table rows; scripts/bench-server.sh reads the columns back (split on '|').
 void printHeader() {
-  fmt::print("{:<7} {:>5} {:>7} {:>10} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "mode", "conc", "dur_s", "completed",
-             "errors", "req/s", "p50_ms", "p90_ms", "p99_ms", "max_ms");
+  fmt::print("| path | concurrency | seconds | completed | failures | runs/s | p50 ms | p90 ms | p99 ms | max ms |\n");
+  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 }
 
 void printRow(const std::string& mode, Row row) {
   auto& ms = row.sample.okMs;
   std::sort(ms.begin(), ms.end());
   const auto completed = static_cast<int>(ms.size()) + row.sample.errors;
-  fmt::print("{:<7} {:>5} {:>7.1f} {:>10} {:>7} {:>8.2f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f}\n", mode,
-             row.concurrency, row.seconds, completed, row.sample.errors,
-             static_cast<double>(ms.size()) / row.seconds, percentile(ms, 0.50), percentile(ms, 0.90),
-             percentile(ms, 0.99), ms.empty() ? NAN : ms.back());
+  fmt::print("| {} | {} | {:.1f} | {} | {} | {:.2f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n", mode, row.concurrency,
+             row.seconds, completed, row.sample.errors, static_cast<double>(ms.size()) / row.seconds,
+             percentile(ms, 0.50), percentile(ms, 0.90), percentile(ms, 0.99), ms.empty() ? NAN : ms.back());
   std::fflush(stdout);
   if (!row.sample.firstError.empty())
-    fmt::print(stderr, "[{} c={}] first error: {}\n", mode, row.concurrency, row.sample.firstError);
+    fmt::print(stderr, "[{} c={}] {} failure(s), first: {}\n", mode, row.concurrency, row.sample.errors,
+               row.sample.firstError);
 }
 
 struct Args {
   std::optional<std::string> url, key, config;
   bool local = false;
   bool header = true;
-  std::vector<int> levels{1, 8};
-  double seconds = 20;
+  std::vector<int> levels{1, 8, 64};
+  double seconds = 5;
   double warmup = 3;
 };
 
@@ -294,7 +295,7 @@ void run(const Args& a) {
       return [client = clients.back().get()] { return client->post(); };
     };
   }
-  const std::string mode = a.local ? "local" : "server";
+  const std::string mode = a.local ? "library" : "server";
   if (a.warmup > 0) {
     const Row w = measure(io, *std::max_element(a.levels.begin(), a.levels.end()), a.warmup, makeRun);
     if (w.sample.okMs.empty()) {

@@ -1,14 +1,92 @@
 #!/usr/bin/env bash
-# Builds the benchmarks with the release preset and runs warm-vs-cold. Arguments go to the
-# program: [runs=20] [gap-ms=500]. Needs the runtime images (scripts/ensure.sh release, or
+# The benchmark of docs/benchmarks.md, about 6 minutes on 2 cores:
+#   1. bench/latency.cpp: floors per runtime (the same command forked inside a running
+#      container, the raw Engine API exec, `docker run --rm`), then warm fast / secure and
+#      cold execute() latency per runtime through the library;
+#   2. the same rows through isol8-server (one server per pool: fast {1,1}, secure {1,1},
+#      cold {0,0}, each prewarmed before it is measured), with RemoteIsol8;
+#   3. one table of every row with ratios to the floors, and the targets (PASS/FAIL);
+#   4. scripts/bench-server.sh: python throughput at concurrency 1, 8, 64 through the server
+#      and the library.
+#   usage: scripts/bench.sh [latency options...]   (see bench/latency.cpp, e.g. --runs 30)
+# The build directory: $ISOL8_BENCH_BUILD, else build/release, else build/ci when configured,
+# else the release preset is configured. $ISOL8_BENCH_SECONDS (5) and $ISOL8_BENCH_LEVELS
+# (1,8,64) go to bench-server.sh. Needs the runtime images (scripts/ensure.sh release, or
 # `isol8 setup`); this script does not build or touch them.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-[ -f build/release/CMakeCache.txt ] || cmake --preset release >&2
-cmake --build build/release --target isol8_bench_warm_vs_cold -- -j"$(nproc)" >&2
-for rt in python bash; do
+build=${ISOL8_BENCH_BUILD:-}
+if [ -z "$build" ]; then
+  if [ -f build/release/CMakeCache.txt ]; then build=build/release
+  elif [ -f build/ci/CMakeCache.txt ]; then build=build/ci
+  else cmake --preset release >&2; build=build/release; fi
+fi
+export ISOL8_BENCH_BUILD=$build
+cmake --build "$build" --target isol8_bench_latency isol8_server isol8_bench_server_rps -- -j"$(nproc)" >&2
+runtimes=python,node,bun,deno,bash
+for rt in ${runtimes//,/ }; do
   docker image inspect "isol8:$rt" >/dev/null 2>&1 || {
     echo "[isol8] image isol8:$rt is missing: run scripts/ensure.sh release first" >&2; exit 1; }
 done
-exec build/release/bench/isol8_bench_warm_vs_cold "$@"
+latency=$root/$build/bench/isol8_bench_latency
+server_bin=$root/$build/apps/isol8-server/isol8-server
+
+work=$(mktemp -d)
+server_pid=
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+managed() { docker ps -q --no-trunc --filter label=isol8.managed=true | sort; }
+
+# Starts isol8-server with the pool $1 (fast|secure|cold); sets port and key; returns when it
+# answers /health and its prewarmed containers (one per runtime) run.
+start_server() {
+  local pool=$1 strategy=fast size=1 prewarm='["python","node","bun","deno","bash"]' want=5
+  [ "$pool" = secure ] && strategy=secure
+  [ "$pool" = cold ] && { size=0; prewarm='[]'; want=0; }
+  cat >"$work/config-$pool.json" <<JSON
+{"poolStrategy": "$strategy", "poolSize": {"clean": $size, "dirty": $size}, "server": {"prewarm": $prewarm}}
+JSON
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  key=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+  managed >"$work/before"
+  (cd "$work" && ISOL8_API_KEY=$key exec "$server_bin" --port "$port" --config "$work/config-$pool.json" \
+    >"$work/server-$pool.log" 2>&1) &
+  server_pid=$!
+  for _ in $(seq 1 600); do
+    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "[isol8] the server exited:" >&2; cat "$work/server-$pool.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  for _ in $(seq 1 120); do
+    [ "$(managed | comm -13 "$work/before" - | wc -l)" -ge "$want" ] && break
+    sleep 0.5
+  done
+}
+
+status=0
+echo "[bench] floors and library rows" >&2
+"$latency" --runtimes "$runtimes" --floors-out "$work/floors.txt" --rows-out "$work/rows.tsv" "$@" \
+  >"$work/library.md" || status=$?
+[ -s "$work/floors.txt" ] || { cat "$work/library.md"; exit 1; }
+for pool in fast secure cold; do
+  echo "[bench] server rows, $pool pool" >&2
+  start_server "$pool"
+  "$latency" --runtimes "$runtimes" --no-floors --floors "$work/floors.txt" --rows-out "$work/rows.tsv" \
+    --remote "http://127.0.0.1:$port" --key "$key" --pool "$pool" "$@" >"$work/server-$pool.md" || status=$?
+  stop_server
+done
+
+echo "## execute() latency per runtime ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores)"
+"$latency" --runtimes "$runtimes" --report --rows "$work/rows.tsv" --floors "$work/floors.txt"
+echo
+echo "## Throughput, python"
+echo
+ISOL8_BENCH_NO_BUILD=1 scripts/bench-server.sh "${ISOL8_BENCH_SECONDS:-5}" "${ISOL8_BENCH_LEVELS:-1,8,64}" 3 || status=$?
+[ "$status" -eq 0 ] || echo "[bench] some runs failed (exit status $status): see the failures above" >&2
+exit "$status"
