@@ -70,8 +70,9 @@ asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& imag
     if (fast) {
       if (auto own = take(pool.shelves[tenant].ready)) co_return std::move(*own);
     }
+    // The pool is topped up when a container comes back (release), not now: creating one
+    // costs a few hundred ms of the daemon's CPU, which would slow the run just handed out.
     if (auto fresh = take(pool.fresh)) {
-      spawn(topUp(image));
       fresh->tenant = tenant;
       co_return std::move(*fresh);
     }
@@ -91,7 +92,6 @@ asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& imag
       continue;
     }
     auto container = co_await create(image);
-    spawn(topUp(image));
     container.tenant = tenant;
     co_return container;
   }
@@ -118,6 +118,7 @@ void ContainerPool::release(SandboxContainer container, bool reusable) {
   }
   ++pool.shelves[container.tenant].cleaning;  // counted at once: the next acquire waits for it
   spawn(cleanAndShelve(std::move(container)));
+  spawn(topUp(image));
 }
 
 asio::awaitable<void> ContainerPool::cleanAndShelve(SandboxContainer container) {
