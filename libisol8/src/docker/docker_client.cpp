@@ -9,6 +9,7 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -317,10 +318,17 @@ asio::awaitable<void> DockerClient::killContainer(const std::string& id, const s
 }
 
 asio::awaitable<void> DockerClient::removeContainer(const std::string& id) {
-  auto res = co_await request("DELETE", "/containers/" + id + "?force=true&v=true");
-  // 409 "removal already in progress" also ends with the container gone.
-  if (res.status >= 400 && res.status != 404 && res.status != 409)
-    throw DockerApiError(res.status, errorMessageOf(res.body));
+  // Asked again until the engine says the container is gone: Docker 20.10 can fail both a
+  // forced DELETE ("cannot remove - container is not running") and the AutoRemove racing it
+  // ("removal already in progress"), which leaves it "Removal In Progress" for good.
+  Response res;
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    res = co_await request("DELETE", "/containers/" + id + "?force=true&v=true");
+    if (res.status < 400 || res.status == 404) co_return;
+    asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+    co_await pause.async_wait(use_awaitable);
+  }
+  throw DockerApiError(res.status, errorMessageOf(res.body));
 }
 
 asio::awaitable<json::array> DockerClient::listContainers(const json::object& filters, bool all) {

@@ -88,7 +88,7 @@ class DockerClient {
   boost::asio::awaitable<void> startContainer(const std::string& id);
   boost::asio::awaitable<boost::json::object> inspectContainer(const std::string& id);
   boost::asio::awaitable<void> killContainer(const std::string& id, const std::string& signal = "KILL");
-  // Force-removes; a container that is already gone is not an error.
+  // Force-removes, asking until it is gone (up to ~3 s); one already gone is not an error.
   boost::asio::awaitable<void> removeContainer(const std::string& id);
   boost::asio::awaitable<boost::json::array> listContainers(const boost::json::object& filters, bool all = true);
   // Attaches to a container's stdin, stdout and stderr (before start, so nothing is missed):
