@@ -31,41 +31,12 @@ docker image inspect isol8:python >/dev/null 2>&1 || {
 server_bin=$root/$build/apps/isol8-server/isol8-server
 bench_bin=$root/$build/bench/isol8_bench_server_rps
 
-work=$(mktemp -d)
-server_pid=
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
-}
-trap 'stop_server; rm -rf "$work"' EXIT
-
-managed() { docker ps -q --no-trunc --filter label=isol8.managed=true | sort; }
+source "$root/scripts/bench-server-lib.sh"
 
 cat >"$work/config.json" <<EOF
 {"poolStrategy": "fast", "poolSize": {"clean": $max, "dirty": $max}, "maxConcurrent": $max, "server": {"prewarm": ["python"]}}
 EOF
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-key=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
-
-managed >"$work/before"
-# The key goes through the environment, not the command line (ps shows argv).
-(cd "$work" && ISOL8_API_KEY=$key exec "$server_bin" --port "$port" --config "$work/config.json" \
-  >"$work/server.log" 2>&1) &
-server_pid=$!
-for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "[isol8] the server exited:" >&2; cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$port/health" >/dev/null || {
-  echo "[isol8] the server did not answer /health within 60 s:" >&2; cat "$work/server.log" >&2; exit 1; }
-# The server fills its pool in the background: wait until its $max containers run (120 s at most).
-for _ in $(seq 1 240); do
-  [ "$(managed | comm -13 "$work/before" - | wc -l)" -ge "$max" ] && break
-  sleep 0.5
-done
+start_server "$work/config.json" "$work/server.log" "$max"
 
 echo "python print('hello'), ${seconds} s per level, warm-up ${warmup} s at concurrency $max; config $(cat "$work/config.json")"
 echo "server: POST /execute on keep-alive connections; library: DockerIsol8::asyncExecute in-process"

@@ -32,41 +32,18 @@ done
 latency=$root/$build/bench/isol8_bench_latency
 server_bin=$root/$build/apps/isol8-server/isol8-server
 
-work=$(mktemp -d)
-server_pid=
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
-}
-trap 'stop_server; rm -rf "$work"' EXIT
-managed() { docker ps -q --no-trunc --filter label=isol8.managed=true | sort; }
+source "$root/scripts/bench-server-lib.sh"
 
-# Starts isol8-server with the pool $1 (fast|secure|cold); sets port and key; returns when it
-# answers /health and its prewarmed containers (one per runtime) run.
-start_server() {
+# Starts isol8-server with the pool $1 (fast|secure|cold); returns when it answers /health and
+# its prewarmed containers (one per runtime) run.
+start_pool_server() {
   local pool=$1 strategy=fast size=1 prewarm='["python","node","bun","deno","bash"]' want=5
   [ "$pool" = secure ] && strategy=secure
   [ "$pool" = cold ] && { size=0; prewarm='[]'; want=0; }
   cat >"$work/config-$pool.json" <<JSON
 {"poolStrategy": "$strategy", "poolSize": {"clean": $size, "dirty": $size}, "server": {"prewarm": $prewarm}}
 JSON
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  key=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
-  managed >"$work/before"
-  (cd "$work" && ISOL8_API_KEY=$key exec "$server_bin" --port "$port" --config "$work/config-$pool.json" \
-    >"$work/server-$pool.log" 2>&1) &
-  server_pid=$!
-  for _ in $(seq 1 600); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { echo "[isol8] the server exited:" >&2; cat "$work/server-$pool.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  for _ in $(seq 1 120); do
-    [ "$(managed | comm -13 "$work/before" - | wc -l)" -ge "$want" ] && break
-    sleep 0.5
-  done
+  start_server "$work/config-$pool.json" "$work/server-$pool.log" "$want"
 }
 
 status=0
@@ -76,7 +53,7 @@ echo "[bench] floors and library rows" >&2
 [ -s "$work/floors.txt" ] || { cat "$work/library.md"; exit 1; }
 for pool in fast secure cold; do
   echo "[bench] server rows, $pool pool" >&2
-  start_server "$pool"
+  start_pool_server "$pool"
   "$latency" --runtimes "$runtimes" --no-floors --floors "$work/floors.txt" --rows-out "$work/rows.tsv" \
     --remote "http://127.0.0.1:$port" --key "$key" --pool "$pool" "$@" >"$work/server-$pool.md" || status=$?
   stop_server

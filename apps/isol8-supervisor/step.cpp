@@ -176,7 +176,6 @@ void Step::readOutput(int index) {
       if (keep > room) {
         (index == 0 ? report_.droppedStdout : report_.droppedStderr) += static_cast<std::size_t>(n) - room;
         keep = static_cast<std::size_t>(room);
-        truncated_ = true;
       }
     }
     if (keep > 0) {
@@ -248,7 +247,6 @@ bool Step::finishIfDone() {
   closeFd(out_[1]);
   closeFd(in_);
   if (ended_) report_.exitCode = 137;
-  report_.truncated = truncated_;
   report_.durationUs = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(exitedAt_ - started_).count());
   const std::uint64_t oomNow = oomKillCount();

@@ -64,7 +64,6 @@ class Step {
   std::string stdinPending_;
   bool stdinEnded_ = false;
   std::uint64_t forwarded_[2] = {0, 0};
-  bool truncated_ = false;
   Clock::time_point started_ = Clock::now();
   Clock::time_point deadline_;
   Clock::time_point exitedAt_;

@@ -18,6 +18,8 @@
 
 using namespace isol8::test;
 namespace json = boost::json;
+using isol8::test::parseObject;
+using isol8::test::str;
 using Clock = std::chrono::steady_clock;
 using isol8::test::countMarked;
 using isol8::test::joined;
@@ -29,14 +31,6 @@ namespace {
 
 constexpr const char* kQuietConfig = R"({"server":{"prewarm":[]}})";
 
-json::object parseObject(const std::string& text) {
-  INFO(text);
-  auto value = json::parse(text);
-  REQUIRE(value.is_object());
-  return value.as_object();
-}
-
-std::string str(const json::value& v) { return std::string(v.as_string()); }
 
 // POST /execute with {"request": request, ...extra}; the result object (status 200 required).
 json::object execute(const ServerProcess& s, const Headers& h, json::object request, json::object extra = {}) {

@@ -1,5 +1,8 @@
 #include "server_fixture.hpp"
 
+#include <catch2/catch.hpp>
+#include <boost/json/parse.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -245,5 +248,14 @@ WsResult wsExchange(const std::string& serverUrl, const Headers& headers, const 
   }
   return result;
 }
+
+boost::json::object parseObject(const std::string& text) {
+  INFO(text);
+  auto value = boost::json::parse(text);
+  REQUIRE(value.is_object());
+  return value.as_object();
+}
+
+std::string str(const boost::json::value& v) { return std::string(v.as_string()); }
 
 }  // namespace isol8::test

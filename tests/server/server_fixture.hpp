@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 namespace isol8::test {
 
 struct ServerLaunch {
@@ -75,5 +78,10 @@ struct WsResult {
 // arrived (then closes itself with 1000).
 WsResult wsExchange(const std::string& serverUrl, const Headers& headers, const std::vector<std::string>& send,
                     std::size_t maxMessages = 100000);
+
+// A response body that must be a JSON object (the test fails, showing the text, otherwise),
+// and a JSON string's text.
+boost::json::object parseObject(const std::string& text);
+std::string str(const boost::json::value& v);
 
 }  // namespace isol8::test

@@ -25,6 +25,8 @@
 
 using namespace isol8::test;
 namespace json = boost::json;
+using isol8::test::parseObject;
+using isol8::test::str;
 
 namespace {
 
@@ -40,14 +42,6 @@ ServerLaunch quiet() {
 
 Headers master(const ServerProcess& server) { return {bearer(server.masterKey())}; }
 
-json::object parseObject(const std::string& text) {
-  INFO(text);
-  auto value = json::parse(text);
-  REQUIRE(value.is_object());
-  return value.as_object();
-}
-
-std::string str(const json::value& v) { return std::string(v.as_string()); }
 
 // {"request":{"runtime":..,"code":..}, ...extra keys of the envelope}
 std::string envelope(const std::string& runtime, const std::string& code, json::object extra = {}) {

@@ -34,7 +34,7 @@ TEST_CASE("supervisor protocol: exit, done, file and files round-trip", "[superv
   ExitReport exit;
   exit.exitCode = 137;
   exit.timedOut = true;
-  exit.truncated = true;
+  exit.droppedStderr = 7;
   exit.cpuUserUs = 5;
   exit.peakRssKb = 200 * 1024;
   exit.oomKills = 2;
@@ -42,7 +42,7 @@ TEST_CASE("supervisor protocol: exit, done, file and files round-trip", "[superv
   CHECK(e.exitCode == 137);
   CHECK(e.timedOut);
   CHECK_FALSE(e.cancelled);
-  CHECK(e.truncated);
+  CHECK(e.droppedStderr == 7);
   CHECK(e.cpuUserUs == 5);
   CHECK(e.peakRssKb == 200 * 1024);
   CHECK(e.oomKills == 2);

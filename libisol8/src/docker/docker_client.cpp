@@ -392,10 +392,6 @@ asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::attachContainer(c
                                         "application/json"));
 }
 
-asio::awaitable<void> DockerClient::startExecDetached(const std::string& execId) {
-  co_await checked("POST", "/exec/" + execId + "/start", R"({"Detach":true,"Tty":false})");
-}
-
 asio::awaitable<ExecState> DockerClient::inspectExec(const std::string& execId) {
   auto res = co_await checked("GET", "/exec/" + execId + "/json");
   auto obj = json::parse(res.body).as_object();

@@ -106,8 +106,6 @@ class DockerClient {
   // Execs
   boost::asio::awaitable<std::string> createExec(const std::string& containerId, const boost::json::object& spec);
   boost::asio::awaitable<std::unique_ptr<ExecConnection>> startExec(const std::string& execId);
-  // Starts an exec in the background (no streams); it runs until it exits on its own.
-  boost::asio::awaitable<void> startExecDetached(const std::string& execId);
   boost::asio::awaitable<ExecState> inspectExec(const std::string& execId);
 
   // Archives (tar) in and out of a container.

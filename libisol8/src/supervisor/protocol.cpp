@@ -57,7 +57,7 @@ std::string encode(std::uint32_t id, const RunRequest& r) {
 }
 
 std::string encode(std::uint32_t id, const ExitReport& r) {
-  const std::uint8_t flags = (r.timedOut ? 1 : 0) | (r.cancelled ? 2 : 0) | (r.truncated ? 4 : 0);
+  const std::uint8_t flags = (r.timedOut ? 1 : 0) | (r.cancelled ? 2 : 0);
   return Writer(Type::exit, id)
       .u32(static_cast<std::uint32_t>(r.exitCode))
       .u8(flags)
@@ -156,7 +156,6 @@ ExitReport decodeExit(std::string_view body) {
   const std::uint8_t flags = r.u8();
   e.timedOut = flags & 1;
   e.cancelled = flags & 2;
-  e.truncated = flags & 4;
   e.durationUs = r.u64();
   e.cpuUserUs = r.u64();
   e.cpuSystemUs = r.u64();

@@ -59,7 +59,6 @@ struct ExitReport {
   std::int32_t exitCode = 0;  // 128 + signal when killed
   bool timedOut = false;
   bool cancelled = false;
-  bool truncated = false;  // output past outputLimit was dropped
   std::uint64_t droppedStdout = 0;  // bytes not forwarded because of outputLimit
   std::uint64_t droppedStderr = 0;
   std::uint64_t durationUs = 0;
