@@ -164,3 +164,28 @@ TEST_CASE("egress: the CLI takes --net filtered, --allow and --deny, and the con
   CHECK(notListed.out == "isol8: request to localhost blocked by network filter 403\n");
   CHECK(server.saw("/hello.txt?cli"));
 }
+
+TEST_CASE("egress: a request whose connection outlives the run is logged in that run", "[egress]") {
+  // An upstream that answers and never closes: the proxy's connection (and so the request's
+  // log entry, written when the connection ends) outlives the program that made the request.
+  const int port = isol8::test::freeLoopbackPort();
+  BackgroundProcess upstream({"python3", "-u", "-c",
+                              "import socket, time\n"
+                              "s = socket.create_server(('0.0.0.0', " + std::to_string(port) + "))\n"
+                              "held = []\n"
+                              "while True:\n"
+                              "    c, _ = s.accept()\n"
+                              "    c.recv(65536)\n"
+                              "    c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\n\\r\\nheld\\n')\n"
+                              "    held.append(c)\n"});
+  REQUIRE(isol8::test::waitForPort(port));
+  DockerIsol8 engine(filtered({"^localhost$"}, {}, true));
+  auto r = engine.execute(shellRequest(curl("http://localhost:" + std::to_string(port) + "/held")));
+  CHECK(r.stdout == "held\n 200\n");
+  REQUIRE(r.networkLogs.size() == 1);
+  CHECK(r.networkLogs[0].path == std::optional<std::string>("/held"));
+  CHECK(r.networkLogs[0].action == "ALLOW");
+  // The run's connection ended with it: the next run logs nothing of it.
+  auto next = engine.execute(shellRequest("true"));
+  CHECK(next.networkLogs.empty());
+}

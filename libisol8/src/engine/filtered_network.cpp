@@ -86,6 +86,9 @@ void FilteredNetwork::beginRun(const SandboxContainer& container) {
 }
 
 void FilteredNetwork::endRun(const SandboxContainer& container, ExecutionResult& result, bool logNetwork) {
+  // A plain-HTTP request is logged when its connection ends; the client may have exited before
+  // the relay's close reached us.
+  proxy_->closeConnections(container.key);
   auto logs = proxy_->takeLogs(container.key);
   if (logNetwork) result.networkLogs = std::move(logs);
   result.securityEvents = proxy_->takeSecurityEvents(container.key);

@@ -534,13 +534,19 @@ void EgressProxy::close(const std::string& listenerId) {
     boost::system::error_code ignored;
     listener->acceptor.close(ignored);
     ::unlink(listener->path.c_str());
-    std::vector<std::shared_ptr<Connection>> open;
-    for (const auto& [id, weak] : listener->connections) {
-      if (auto connection = weak.lock()) open.push_back(std::move(connection));
-    }
-    for (const auto& connection : open) connection->close();
+    closeConnections(listenerId);
   }
   state_->forgetIfDone(listenerId);
+}
+
+void EgressProxy::closeConnections(const std::string& listenerId) {
+  auto it = state_->listeners.find(listenerId);
+  if (it == state_->listeners.end()) return;
+  std::vector<std::shared_ptr<Connection>> open;
+  for (const auto& [id, weak] : it->second->connections) {
+    if (auto connection = weak.lock()) open.push_back(std::move(connection));
+  }
+  for (const auto& connection : open) connection->close();
 }
 
 void EgressProxy::closeAll() {

@@ -47,6 +47,9 @@ class EgressProxy {
   // once) and removes the socket file. Its logs and events stay until taken. Unknown ids: no-op.
   void close(const std::string& listenerId);
   void closeAll();
+  // Closes the listener's open connections (their log entries are recorded at once) and keeps
+  // accepting: a run is over, and what it left open must neither outlive it nor miss its log.
+  void closeConnections(const std::string& listenerId);
 
   // The listener's records so far, oldest first; taking clears them. Unknown ids: empty.
   // Lets these host names through on one listener although the allow list does not name
