@@ -28,12 +28,31 @@ bool acceptablePath(const std::string& path) {
   return true;
 }
 
-bool makeParents(const std::string& path) {
-  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-    const std::string dir = path.substr(0, slash);
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return false;
+// Opens the directory that holds `path`'s last component, one component at a time from "/"
+// without following a symlink anywhere (O_NOFOLLOW alone guards the last component only), and
+// with `create` makes missing directories on the way. Returns the fd (-1 and errno on failure)
+// and sets `leaf` to the last component.
+int openParentDirectory(const std::string& path, bool create, std::string& leaf) {
+  int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  std::size_t start = 1;
+  for (std::size_t slash = path.find('/', start); slash != std::string::npos && dir >= 0;
+       slash = path.find('/', start)) {
+    const std::string part = path.substr(start, slash - start);
+    if (create && mkdirat(dir, part.c_str(), 0755) != 0 && errno != EEXIST) {
+      const int saved = errno;
+      close(dir);
+      errno = saved;
+      return -1;
+    }
+    const int next = openat(dir, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int saved = errno;
+    close(dir);
+    errno = saved;
+    dir = next;
+    start = slash + 1;
   }
-  return true;
+  leaf = path.substr(start);
+  return dir;
 }
 
 int writeAsSandboxUser(const FilesRequest& request, int answerFd) {
@@ -47,9 +66,14 @@ int writeAsSandboxUser(const FilesRequest& request, int answerFd) {
       errno = EINVAL;
       return fail("not a path inside /sandbox or /tmp");
     }
-    if (!makeParents(path)) return fail("cannot create its directory");
-    const int fd =
-        open(path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC, 0644);
+    std::string leaf;
+    const int parent = openParentDirectory(path, true, leaf);
+    if (parent < 0) return fail("cannot create or open its directory");
+    const int fd = openat(parent, leaf.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC,
+                          0644);
+    const int saved = errno;
+    close(parent);
+    errno = saved;
     if (fd < 0) return fail("cannot open");
     const bool ok = writeAll(fd, content.data(), content.size());
     if (close(fd) != 0 || !ok) return fail("cannot write");
@@ -66,15 +90,27 @@ int readAsSandboxUser(const ReadRequest& request, int answerFd) {
     std::memcpy(header + 1, &size, 8);
     return writeAll(answerFd, header, 9) && writeAll(answerFd, data.data(), data.size());
   };
+  std::uint64_t budget = request.maxBytes;  // for all the files together
   for (const auto& path : request.paths) {
     if (!acceptablePath(path)) {
       send(FileStatus::error, "not a path inside /sandbox or /tmp");
       continue;
     }
-    // O_NONBLOCK: a FIFO planted at the path must not hang us; O_NOFOLLOW: no symlink.
-    const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO planted at the path must not hang us; O_NOFOLLOW and the walk: no
+    // symlink anywhere on the path.
+    std::string leaf;
+    const int parent = openParentDirectory(path, false, leaf);
+    const int fd = parent < 0 ? -1 : openat(parent, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (parent >= 0) {
+      const int saved = errno;
+      close(parent);
+      errno = saved;
+    }
     if (fd < 0) {
-      send(errno == ENOENT ? FileStatus::missing : errno == ELOOP ? FileStatus::not_regular : FileStatus::error,
+      // ELOOP: the file is a symlink; ENOTDIR: so is (or is a file) a directory on the way.
+      send(errno == ENOENT                      ? FileStatus::missing
+           : errno == ELOOP || errno == ENOTDIR ? FileStatus::not_regular
+                                                : FileStatus::error,
            std::strerror(errno));
       continue;
     }
@@ -84,12 +120,12 @@ int readAsSandboxUser(const ReadRequest& request, int answerFd) {
       send(FileStatus::not_regular, "not a regular file");
       continue;
     }
-    if (static_cast<std::uint64_t>(st.st_size) > request.maxBytes) {
+    if (static_cast<std::uint64_t>(st.st_size) > budget) {
       close(fd);
       send(FileStatus::too_large, std::to_string(st.st_size));
       continue;
     }
-    // The size can change under us: read at most maxBytes + 1 and judge by what we got.
+    // The size can change under us: read at most budget + 1 and judge by what we got.
     std::string content;
     char buffer[65536];
     for (;;) {
@@ -97,12 +133,13 @@ int readAsSandboxUser(const ReadRequest& request, int answerFd) {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       content.append(buffer, static_cast<std::size_t>(n));
-      if (content.size() > request.maxBytes) break;
+      if (content.size() > budget) break;
     }
     close(fd);
-    if (content.size() > request.maxBytes) {
+    if (content.size() > budget) {
       send(FileStatus::too_large, std::to_string(content.size()));
     } else {
+      budget -= content.size();
       send(FileStatus::ok, content);
     }
   }
@@ -124,12 +161,13 @@ void readFiles(const ReadRequest& request, const std::function<void(const FileRe
                std::chrono::steady_clock::time_point deadline) {
   // The helper's answer, parsed as it streams: per path a 9-byte header, then the bytes,
   // passed on in pieces of at most kPiece. Only the paths asked for, in order, at most
-  // maxBytes each: whatever the helper says beyond that ends the read.
+  // maxBytes of content in all: whatever the helper says beyond that ends the read.
   constexpr std::size_t kPiece = 1024 * 1024;
   std::size_t index = 0;
   std::string header;
   FileStatus status = FileStatus::ok;
   std::uint64_t remaining = 0;
+  std::uint64_t budget = request.maxBytes;
   bool inContent = false;
   FileReport piece;
   auto finishFile = [&] {
@@ -155,8 +193,9 @@ void readFiles(const ReadRequest& request, const std::function<void(const FileRe
             std::memcpy(&remaining, header.data() + 1, 8);
             if (code > static_cast<std::uint8_t>(FileStatus::error)) return false;
             status = static_cast<FileStatus>(code);
-            const std::uint64_t bound = status == FileStatus::ok ? request.maxBytes : 4096;
+            const std::uint64_t bound = status == FileStatus::ok ? budget : 4096;
             if (remaining > bound) return false;
+            if (status == FileStatus::ok) budget -= remaining;
             inContent = true;
             if (remaining == 0) finishFile();
             continue;

@@ -254,3 +254,27 @@ TEST_CASE("masking: a held-back prefix that is not a secret is released", "[outp
   CHECK(released.back() == "sec");
   CHECK(concat(released) == "ends with sec");
 }
+
+TEST_CASE("masking: overlapping and adjacent occurrences are masked whole, as one ***", "[output][secrets]") {
+  using isol8::detail::maskSecrets;
+  CHECK(maskSecrets("hunter2hunter2!", {"hunter2"}) == "***!");
+  CHECK(maskSecrets("xABCDEFy", {"ABCD", "CDEF"}) == "x***y");  // neither alone would hide all
+  CHECK(maskSecrets("aaab", {"aab"}) == "a***");
+  CHECK(maskSecrets("abcab", {"abc", "b"}) == "***a***");
+  // A secret's prefix that never completes is released as it is.
+  CHECK(maskSecrets("aaaaaaaa", {"aaaaaaaaab"}) == "aaaaaaaa");
+}
+
+TEST_CASE("masking: any chunking gives the same text as masking it whole", "[output][secrets]") {
+  const std::vector<std::string> secrets{"abcab", "bca", "zz", "caba"};
+  const std::string text = "xxabcabcabzzzqcabab-abca-zz.bcab";
+  const std::string whole = isol8::detail::maskSecrets(text, secrets);
+  for (std::size_t size = 1; size <= text.size(); ++size) {
+    std::vector<std::string> chunks;
+    for (std::size_t i = 0; i < text.size(); i += size) chunks.push_back(text.substr(i, size));
+    INFO("chunk size " << size);
+    CHECK(concat(maskChunks(secrets, chunks)) == whole);
+  }
+  CHECK(whole.find("bca") == std::string::npos);
+  CHECK(whole.find("zz") == std::string::npos);
+}

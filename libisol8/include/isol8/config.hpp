@@ -23,6 +23,7 @@ struct ExecutionDefaults {
   std::string sandboxSize = "512m";  // tmpfs /sandbox
   std::string tmpSize = "256m";      // tmpfs /tmp
   bool readonlyRootFs = true;
+  std::int64_t maxFileSize = 33554432;  // bytes read back per request (getFile, outputPaths)
 };
 
 struct CleanupConfig {

@@ -44,6 +44,9 @@ struct EngineOptions {
   std::string memoryLimit = "512m";
   std::int64_t pidsLimit = 64;
   std::int64_t maxOutputSize = 1048576;  // bytes, per stream
+  // Bytes read back from the sandbox per request: getFile's file, or outputPaths together.
+  // The sandbox decides what is there, so the host holds no more than this of it.
+  std::int64_t maxFileSize = 33554432;
   std::int64_t timeoutMs = 30000;
   std::string image;                     // overrides isol8:<runtime> (and custom-image discovery)
   std::string sandboxSize = "512m";      // tmpfs /sandbox (exec)

@@ -62,6 +62,7 @@ EngineOptions engineOptionsFrom(const Config& config) {
   options.networkFilter = config.network;
   options.sandboxSize = config.defaults.sandboxSize;
   options.tmpSize = config.defaults.tmpSize;
+  options.maxFileSize = config.defaults.maxFileSize;
   options.security = config.security;
   options.poolStrategy = config.poolStrategy;
   options.poolSize = config.poolSize;

@@ -38,6 +38,7 @@ std::string toJson(const Config& c) {
   defaults["sandboxSize"] = c.defaults.sandboxSize;
   defaults["tmpSize"] = c.defaults.tmpSize;
   defaults["readonlyRootFs"] = c.defaults.readonlyRootFs;
+  defaults["maxFileSize"] = c.defaults.maxFileSize;
   root["defaults"] = std::move(defaults);
 
   root["network"] = json::object{{"whitelist", stringList(c.network.whitelist)},

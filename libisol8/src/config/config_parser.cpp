@@ -191,6 +191,7 @@ void readDefaults(const ConfigReader& r, const json::object& o, ExecutionDefault
   r.readSize(o, p, "sandboxSize", d.sandboxSize);
   r.readSize(o, p, "tmpSize", d.tmpSize);
   r.readBool(o, p, "readonlyRootFs", d.readonlyRootFs);
+  r.readInteger(o, p, "maxFileSize", d.maxFileSize);
 }
 
 void readNetwork(const ConfigReader& r, const json::object& o, NetworkFilter& n) {

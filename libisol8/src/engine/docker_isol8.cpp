@@ -57,10 +57,6 @@ namespace {
 // Code longer than this goes through a file: one argv string may not exceed 128 KiB.
 constexpr std::size_t kMaxInlineCode = 64 * 1024;
 
-// The largest file read back from a container (outputPaths, getFile): the rest of the sandbox
-// must not make the host hold more than this per file.
-constexpr std::uint64_t kMaxFileBytes = 32 * 1024 * 1024;
-
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kTimedOutMarker = "\n--- EXECUTION TIMED OUT ---";
@@ -447,22 +443,24 @@ struct DockerIsol8::Impl {
 
   // Reads regular files back, never following a symlink; missing paths are left out, and only
   // the paths asked for can come back (the supervisor answers one report per path, in order).
+  // At most maxFileSize bytes in all; secrets are masked in them as in the output.
   asio::awaitable<std::map<std::string, std::string>> readFiles(SupervisorChannel& supervisor,
                                                                 const std::vector<std::string>& paths) {
     std::vector<std::string> absolute;
     for (const auto& p : paths) absolute.push_back(resolveSandboxPath(p));
-    const auto reports = co_await supervisor.readFiles(absolute, kMaxFileBytes);
+    const auto limit = static_cast<std::uint64_t>(options.maxFileSize);
+    const auto reports = co_await supervisor.readFiles(absolute, limit);
     std::map<std::string, std::string> files;
     for (std::size_t i = 0; i < absolute.size(); ++i) {
       const auto& report = reports[i];
       switch (report.status) {
-        case supervisor::FileStatus::ok: files[absolute[i]] = report.content; break;
+        case supervisor::FileStatus::ok: files[absolute[i]] = maskSecrets(report.content, secrets); break;
         case supervisor::FileStatus::missing:
         case supervisor::FileStatus::not_regular: break;  // as before: only regular files come back
         case supervisor::FileStatus::too_large:
-          throw Error(errc::io_error, fmt::format("File {} in the container is larger than the {}-byte limit for files "
-                                                  "read back",
-                                                  absolute[i], kMaxFileBytes));
+          throw Error(errc::io_error, fmt::format("File {} in the container would take the files read back past "
+                                                  "maxFileSize ({} bytes)",
+                                                  absolute[i], limit));
         case supervisor::FileStatus::error:
           throw Error(errc::io_error, fmt::format("Failed to read {} in the container: {}", absolute[i],
                                                   report.content.substr(0, 200)));

@@ -66,49 +66,103 @@ std::string OutputCollector::truncationMarker() const {
   return fmt::format("\n\n--- OUTPUT TRUNCATED ({} bytes, limit: {}) ---", total_, max_);
 }
 
-SecretMasker::SecretMasker(std::vector<std::string> secrets) {
-  for (auto& s : secrets) {
-    if (!s.empty()) secrets_.push_back(std::move(s));
+SecretMasker::SecretMasker(const std::vector<std::string>& secrets) : nodes_(1) {
+  // The trie of the secrets...
+  for (const auto& secret : secrets) {
+    if (secret.empty()) continue;
+    std::uint32_t node = 0;
+    for (const char ch : secret) {
+      const auto c = static_cast<unsigned char>(ch);
+      auto& edges = nodes_[node].next;
+      auto it = std::find_if(edges.begin(), edges.end(), [c](const auto& e) { return e.first == c; });
+      if (it != edges.end()) {
+        node = it->second;
+        continue;
+      }
+      const auto child = static_cast<std::uint32_t>(nodes_.size());
+      edges.emplace_back(c, child);
+      Node fresh;
+      fresh.depth = nodes_[node].depth + 1;
+      nodes_.push_back(std::move(fresh));
+      node = child;
+    }
+    nodes_[node].longest = nodes_[node].depth;
   }
-  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  // ...then failure links breadth first: a node's fail is the longest proper suffix of its
+  // text that is in the trie; `longest` inherits the longest secret ending at that suffix.
+  std::vector<std::uint32_t> queue;
+  for (const auto& [c, child] : nodes_[0].next) queue.push_back(child);
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    const std::uint32_t node = queue[head];
+    for (const auto& [c, child] : nodes_[node].next) {
+      nodes_[child].fail = node == 0 ? 0 : step(nodes_[node].fail, c);
+      if (nodes_[child].longest == 0) nodes_[child].longest = nodes_[nodes_[child].fail].longest;
+      queue.push_back(child);
+    }
+  }
+}
+
+std::uint32_t SecretMasker::step(std::uint32_t node, unsigned char c) const {
+  for (;;) {
+    for (const auto& [edge, child] : nodes_[node].next) {
+      if (edge == c) return child;
+    }
+    if (node == 0) return 0;
+    node = nodes_[node].fail;
+  }
 }
 
 std::string SecretMasker::feed(std::string_view chunk) {
-  if (secrets_.empty()) return std::string(chunk);
-  pending_.append(chunk);
-  return scan(false);
+  if (empty()) return std::string(chunk);
+  for (const char ch : chunk) {
+    pending_ += ch;
+    state_ = step(state_, static_cast<unsigned char>(ch));
+    if (const std::uint32_t length = nodes_[state_].longest; length > 0) {
+      const std::uint64_t end = base_ + pending_.size();
+      Span span{end - length, end};
+      // Spans arrive by increasing end; a new one may swallow the last ones.
+      while (!covered_.empty() && span.begin <= covered_.back().end) {
+        span.begin = std::min(span.begin, covered_.back().begin);
+        covered_.pop_back();
+      }
+      covered_.push_back(span);
+    }
+  }
+  // The last `depth` bytes may still become part of a secret; everything before is decided.
+  return release(base_ + pending_.size() - nodes_[state_].depth);
 }
 
-std::string SecretMasker::flush() { return scan(true); }
+std::string SecretMasker::flush() {
+  if (empty()) return {};
+  std::string out = release(base_ + pending_.size());
+  state_ = 0;
+  return out;
+}
 
-std::string SecretMasker::scan(bool final) {
+std::string SecretMasker::release(std::uint64_t upTo) {
   std::string out;
-  const std::string_view text = pending_;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::string_view rest = text.substr(i);
-    bool matched = false, couldStart = false;
-    for (const auto& secret : secrets_) {
-      if (rest.starts_with(secret)) {
-        out += "***";
-        i += secret.size();
-        matched = true;
-        break;
-      }
-      if (!final && rest.size() < secret.size() && std::string_view(secret).starts_with(rest)) couldStart = true;
+  std::size_t spanIndex = 0;
+  for (std::uint64_t offset = base_; offset < upTo; ++offset) {
+    while (spanIndex < covered_.size() && covered_[spanIndex].end <= offset) ++spanIndex;
+    const bool masked = spanIndex < covered_.size() && covered_[spanIndex].begin <= offset;
+    if (!masked) {
+      out += pending_[offset - base_];
+    } else if (!lastWasMasked_) {
+      out += "***";
     }
-    if (matched) continue;
-    if (couldStart) break;  // wait for more text before deciding
-    out += text[i++];
+    lastWasMasked_ = masked;
   }
-  pending_.erase(0, i);
+  covered_.erase(covered_.begin(), covered_.begin() + static_cast<std::ptrdiff_t>(spanIndex));
+  pending_.erase(0, upTo - base_);
+  base_ = upTo;
   return out;
 }
 
 std::string maskSecrets(std::string_view text, const std::vector<std::string>& secrets) {
   SecretMasker masker(secrets);
   if (masker.empty()) return std::string(text);
-  return masker.feed(text) + masker.flush();
+  std::string out = masker.feed(text);  // before flush(): the order of + operands is unspecified
+  return out + masker.flush();
 }
 
 }  // namespace isol8::detail

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -41,21 +42,37 @@ class OutputCollector {
 
 // Replaces every secret value with *** in a stream of chunks, also when a value is split
 // across chunks: the end of a chunk that could be the start of a secret is held back until
-// the next chunk (or flush) decides. Empty values are ignored; at one position the longest
-// secret wins.
+// the next chunk (or flush) decides. Every byte of every occurrence is masked; overlapping or
+// adjacent occurrences become one ***. Empty values are ignored. Linear in the output (an
+// Aho-Corasick automaton over the secrets): output × secret length must not cost the host CPU.
 class SecretMasker {
  public:
-  explicit SecretMasker(std::vector<std::string> secrets);
-  bool empty() const { return secrets_.empty(); }
+  explicit SecretMasker(const std::vector<std::string>& secrets);
+  bool empty() const { return nodes_.size() <= 1; }
   // The masked text that can be released now.
   std::string feed(std::string_view chunk);
   // The held-back rest, masked; call once at the end.
   std::string flush();
 
  private:
-  std::string scan(bool final);
-  std::vector<std::string> secrets_;
-  std::string pending_;
+  struct Node {
+    std::vector<std::pair<unsigned char, std::uint32_t>> next;
+    std::uint32_t fail = 0;
+    std::uint32_t depth = 0;
+    std::uint32_t longest = 0;  // the longest secret ending here (0: none)
+  };
+  struct Span {  // covered bytes [begin, end), absolute offsets in the stream
+    std::uint64_t begin, end;
+  };
+  std::uint32_t step(std::uint32_t node, unsigned char c) const;
+  std::string release(std::uint64_t upTo);
+
+  std::vector<Node> nodes_;
+  std::uint32_t state_ = 0;
+  std::string pending_;       // bytes not released yet, from offset base_
+  std::uint64_t base_ = 0;
+  std::vector<Span> covered_;  // merged, in order, within the pending bytes
+  bool lastWasMasked_ = false;
 };
 
 // Masks a complete text.

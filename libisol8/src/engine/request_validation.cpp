@@ -188,6 +188,9 @@ void validateOptions(const EngineOptions& options) {
   }
   // Docker reads 0 as "no limit": never let that through.
   if (options.pidsLimit <= 0) invalid(fmt::format("Invalid pidsLimit: {}. It must be greater than 0.", options.pidsLimit));
+  if (options.maxFileSize <= 0) {
+    invalid(fmt::format("Invalid maxFileSize: {}. It must be greater than 0.", options.maxFileSize));
+  }
   if (options.maxOutputSize <= 0) {
     invalid(fmt::format("Invalid maxOutputSize: {}. It must be greater than 0.", options.maxOutputSize));
   }

@@ -232,15 +232,17 @@ asio::awaitable<StepOutcome> SupervisorChannel::run(const StepSpec& spec, Output
 
 asio::awaitable<sv::Done> SupervisorChannel::awaitDone(std::uint32_t id, std::chrono::milliseconds timeout,
                                                        std::vector<sv::FileReport>* files, std::size_t expectedFiles,
-                                                       std::uint64_t maxFileBytes) {
+                                                       std::uint64_t maxBytes) {
   const auto deadline = Clock::now() + timeout;
   bool openFile = false;
+  std::uint64_t received = 0;  // content of every file so far (a status message is < 4 KiB)
   for (;;) {
     auto frame = co_await next(id, deadline);
     if (!frame) fail(fmt::format("did not answer within {} ms", timeout.count()));
     if (frame->type == sv::Type::done) co_return sv::decodeDone(frame->body);
     if (frame->type == sv::Type::file && files) {
       auto piece = sv::decodeFile(frame->body);
+      received += piece.content.size();
       // Pieces of one file follow each other; the last (more = false) closes it.
       if (files->empty() || !openFile) {
         files->push_back(std::move(piece));
@@ -250,7 +252,7 @@ asio::awaitable<sv::Done> SupervisorChannel::awaitDone(std::uint32_t id, std::ch
         files->back().more = piece.more;
       }
       openFile = files->back().more;
-      if (files->size() > expectedFiles || files->back().content.size() > maxFileBytes)
+      if (files->size() > expectedFiles || received > maxBytes + expectedFiles * 4096)
         fail("answered a file read with more than was asked");
       continue;
     }

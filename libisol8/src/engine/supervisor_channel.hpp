@@ -70,7 +70,8 @@ class SupervisorChannel : public std::enable_shared_from_this<SupervisorChannel>
   // Absolute paths inside /sandbox or /tmp → content, written as the sandbox user (large
   // files in several frames).
   boost::asio::awaitable<void> writeFiles(const std::map<std::string, std::string>& files);
-  // One report per path, in order; each file at most maxBytes.
+  // One report per path, in order; at most maxBytes of content in all (a file past what is
+  // left comes back too_large).
   boost::asio::awaitable<std::vector<supervisor::FileReport>> readFiles(const std::vector<std::string>& paths,
                                                                        std::uint64_t maxBytes);
   // Ends a request: every process killed, then cleaned for `scope`; false when not proved clean.
@@ -97,7 +98,7 @@ class SupervisorChannel : public std::enable_shared_from_this<SupervisorChannel>
   // Awaits the single `done` frame of an operation (files, reset), or throws.
   boost::asio::awaitable<supervisor::Done> awaitDone(std::uint32_t id, std::chrono::milliseconds timeout,
                                                      std::vector<supervisor::FileReport>* files = nullptr,
-                                                     std::size_t expectedFiles = 0, std::uint64_t maxFileBytes = 0);
+                                                     std::size_t expectedFiles = 0, std::uint64_t maxBytes = 0);
   void send(std::string frame);
   boost::asio::awaitable<void> readLoop();
   boost::asio::awaitable<void> writeLoop();

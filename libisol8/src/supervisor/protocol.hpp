@@ -80,7 +80,7 @@ struct FilesRequest {
 };
 
 struct ReadRequest {
-  std::uint64_t maxBytes = 0;  // per file
+  std::uint64_t maxBytes = 0;  // for the files' contents together
   std::vector<std::string> paths;
 };
 
