@@ -28,32 +28,6 @@ bool acceptablePath(const std::string& path) {
   return true;
 }
 
-// Opens the directory that holds `path`'s last component, one component at a time from "/"
-// without following a symlink anywhere (O_NOFOLLOW alone guards the last component only), and
-// with `create` makes missing directories on the way. Returns the fd (-1 and errno on failure)
-// and sets `leaf` to the last component.
-int openParentDirectory(const std::string& path, bool create, std::string& leaf) {
-  int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  std::size_t start = 1;
-  for (std::size_t slash = path.find('/', start); slash != std::string::npos && dir >= 0;
-       slash = path.find('/', start)) {
-    const std::string part = path.substr(start, slash - start);
-    if (create && mkdirat(dir, part.c_str(), 0755) != 0 && errno != EEXIST) {
-      const int saved = errno;
-      close(dir);
-      errno = saved;
-      return -1;
-    }
-    const int next = openat(dir, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    const int saved = errno;
-    close(dir);
-    errno = saved;
-    dir = next;
-    start = slash + 1;
-  }
-  leaf = path.substr(start);
-  return dir;
-}
 
 int writeAsSandboxUser(const FilesRequest& request, int answerFd) {
   for (const auto& [path, content, append] : request.files) {
@@ -147,6 +121,29 @@ int readAsSandboxUser(const ReadRequest& request, int answerFd) {
 }
 
 }  // namespace
+
+int openParentDirectory(const std::string& path, bool create, std::string& leaf) {
+  int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  std::size_t start = 1;
+  for (std::size_t slash = path.find('/', start); slash != std::string::npos && dir >= 0;
+       slash = path.find('/', start)) {
+    const std::string part = path.substr(start, slash - start);
+    if (create && mkdirat(dir, part.c_str(), 0755) != 0 && errno != EEXIST) {
+      const int saved = errno;
+      close(dir);
+      errno = saved;
+      return -1;
+    }
+    const int next = openat(dir, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int saved = errno;
+    close(dir);
+    errno = saved;
+    dir = next;
+    start = slash + 1;
+  }
+  leaf = path.substr(start);
+  return dir;
+}
 
 std::string writeFiles(const FilesRequest& request, std::chrono::steady_clock::time_point deadline) {
   const auto answer =

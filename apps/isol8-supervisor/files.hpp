@@ -12,6 +12,12 @@
 
 namespace isol8::supervisor {
 
+// Opens the directory holding `path`'s last component one component at a time from "/",
+// following no symlink anywhere (O_NOFOLLOW alone guards the last component only); `create`
+// makes missing directories. Returns the fd (-1 and errno on failure); `leaf` gets the last
+// component.
+int openParentDirectory(const std::string& path, bool create, std::string& leaf);
+
 // Empty on success, else what failed.
 std::string writeFiles(const FilesRequest& request, std::chrono::steady_clock::time_point deadline);
 

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "hygiene.hpp"
+#include "files.hpp"
 #include "sandbox_user.hpp"
 
 namespace isol8::supervisor {
@@ -65,6 +66,14 @@ bool makeDirectories(const std::string& path) {
   if (chdir(request.cwd.c_str()) != 0) {
     if (errno != ENOENT || !makeDirectories(request.cwd) || chdir(request.cwd.c_str()) != 0)
       failChild("cannot enter " + request.cwd, 1);
+  }
+  if (!request.scriptPath.empty()) {
+    std::string leaf;
+    const int dir = openParentDirectory(request.scriptPath, true, leaf);
+    const int fd = dir < 0 ? -1 : openat(dir, leaf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || !writeAll(fd, request.script.data(), request.script.size()) || close(fd) != 0)
+      failChild("cannot write " + request.scriptPath, 126);
+    close(dir);
   }
   const auto env = mergedEnvironment(baseEnvironment, request.env);
   std::vector<char*> envp, argv;

@@ -45,7 +45,11 @@ TEST_CASE("large output and large code pass through intact", "[engine]") {
   std::string code = "x = 0\n";
   for (int i = 0; i < 20000; ++i) code += "x += 1\n";  // ~140 KB: goes through a file
   code += "print(x)\n";
-  CHECK(runCode("python", code).stdout == "20000\n");
+  CHECK(runCode("python", code).stdout == "20000\n");  // the script rides in the run frame
+  std::string huge = "x = 0\n";
+  for (int i = 0; i < 200000; ++i) huge += "x += 1\n";  // ~1.4 MB: written before the run
+  huge += "print(x)\n";
+  CHECK(runCode("python", huge).stdout == "200000\n");
 }
 
 TEST_CASE("request env, stdin, workdir and cmd", "[engine]") {

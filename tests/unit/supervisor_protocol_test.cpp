@@ -14,6 +14,8 @@ TEST_CASE("supervisor protocol: a run request round-trips", "[supervisor]") {
   run.cwd = "/sandbox/x";
   run.argv = {"python3", "-c", std::string("print('\0')", 11)};
   run.env = {"A=1", "B="};
+  run.scriptPath = "/sandbox/main.mts";
+  run.script = std::string("console.log(1)\0", 15);
   FrameSplitter splitter;
   splitter.feed(encode(7, run));
   auto frame = splitter.next();
@@ -27,6 +29,8 @@ TEST_CASE("supervisor protocol: a run request round-trips", "[supervisor]") {
   CHECK(back.cwd == "/sandbox/x");
   CHECK(back.argv == run.argv);
   CHECK(back.env == run.env);
+  CHECK(back.scriptPath == run.scriptPath);
+  CHECK(back.script == run.script);
   CHECK_FALSE(splitter.next());
 }
 
@@ -124,4 +128,10 @@ TEST_CASE("supervisor protocol: lies are refused", "[supervisor]") {
   }
   SECTION("trailing bytes") { CHECK_THROWS_AS(decodeDone(encode(1, Done{}).substr(9) + "x"), ProtocolError); }
   SECTION("a run without a program") { CHECK_THROWS_AS(decodeRun(encode(1, RunRequest{}).substr(9)), ProtocolError); }
+  SECTION("a script without a path") {
+    RunRequest run;
+    run.argv = {"x"};
+    run.script = "code";
+    CHECK_THROWS_AS(decodeRun(encode(1, run).substr(9)), ProtocolError);
+  }
 }

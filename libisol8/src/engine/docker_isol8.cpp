@@ -339,9 +339,16 @@ struct DockerIsol8::Impl {
       std::string ext = req.fileExtension.empty() ? runtime.extension : req.fileExtension;
       if (!ext.starts_with('.')) ext.insert(0, 1, '.');
       const std::string path = std::string(kSandboxDir) + "/main" + ext;
-      // Named locals, not braced temporaries inside co_await: g++ 12 rejects the latter.
-      const std::map<std::string, std::string> script{{path, req.code}};
-      co_await supervisor.writeFiles(script);
+      std::size_t frameBytes = req.code.size();
+      for (const auto& e : spec.env) frameBytes += e.size();
+      if (frameBytes <= supervisor::kMaxScript) {  // the run frame stays well under kMaxFrame
+        spec.scriptPath = path;  // written by the step itself: no round trip of its own
+        spec.script = req.code;
+      } else {
+        // Named locals, not braced temporaries inside co_await: g++ 12 rejects the latter.
+        const std::map<std::string, std::string> script{{path, req.code}};
+        co_await supervisor.writeFiles(script);
+      }
       spec.argv = runtime.fileCommand(path);
     }
 

@@ -184,6 +184,8 @@ asio::awaitable<StepOutcome> SupervisorChannel::run(const StepSpec& spec, Output
   request.cwd = spec.cwd;
   request.argv = spec.argv;
   request.env = spec.env;
+  request.scriptPath = spec.scriptPath;
+  request.script = spec.script;
   send(sv::encode(id, request));
   if (spec.stdin) {
     const std::string_view data = *spec.stdin;

@@ -39,6 +39,8 @@ struct StepSpec {
   std::chrono::milliseconds timeout{30000};
   std::uint64_t outputLimit = 0;  // per stream, bytes the supervisor forwards (0: all)
   StopSignal* stop = nullptr;     // optional
+  std::string scriptPath;         // set: `script` is written there just before the exec
+  std::string script;             // (at most sv::kMaxScript bytes)
 };
 
 struct StepOutcome {

@@ -53,6 +53,8 @@ std::string encode(std::uint32_t id, const RunRequest& r) {
       .str(r.cwd)
       .list(r.argv)
       .list(r.env)
+      .str(r.scriptPath)
+      .str(r.script)
       .finish();
 }
 
@@ -144,8 +146,11 @@ RunRequest decodeRun(std::string_view body) {
   run.cwd = r.str();
   run.argv = r.list();
   run.env = r.list();
+  run.scriptPath = r.str();
+  run.script = r.str();
   r.end();
   if (run.argv.empty()) throw ProtocolError("run without argv");
+  if (run.scriptPath.empty() && !run.script.empty()) throw ProtocolError("run with a script but no path for it");
   return run;
 }
 

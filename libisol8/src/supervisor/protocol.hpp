@@ -20,6 +20,7 @@ namespace isol8::supervisor {
 inline constexpr std::uint32_t kProtocolVersion = 1;
 inline constexpr std::size_t kMaxFrame = 2 * 1024 * 1024;  // body bytes, header excluded
 inline constexpr std::size_t kMaxChunk = 64 * 1024;        // output/stdin data per frame
+inline constexpr std::size_t kMaxScript = 1024 * 1024;     // a script sent in its run frame
 inline constexpr std::size_t kMaxList = 4096;              // argv, env, paths per frame
 
 // Where the engine mounts the supervisor and what it passes to runs.
@@ -53,6 +54,10 @@ struct RunRequest {
   std::string cwd = "/sandbox";     // created (as the sandbox user) when missing
   std::vector<std::string> argv;    // argv[0] looked up in the PATH of `env` (or the container's)
   std::vector<std::string> env;     // NAME=value, on top of the container's environment
+  // When set: written (as the sandbox user, through no symlink) right before the exec, so a
+  // program run from a file needs no separate round trip to write it.
+  std::string scriptPath;
+  std::string script;
 };
 
 struct ExitReport {
