@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "engine/request_validation.hpp"
+#include "isol8/error.hpp"
+#include "server/http_types.hpp"
 
 namespace isol8::server {
 
@@ -97,6 +99,29 @@ EngineOptions requestEngineOptions(const Config& config, wire::ClientOptions opt
     result.networkFilter = std::move(filter);
   }
   return result;
+}
+
+wire::ExecuteBody checkedExecuteBody(const Config& config, const boost::json::value& envelope) {
+  wire::ExecuteBody body;
+  try {
+    body = wire::executeBodyFromJson(envelope);
+  } catch (const Error& e) {
+    throw HttpError(400, e.message());
+  }
+  try {
+    // Checked here, not only by the engine, so that a stream refuses a bad request with a 400
+    // before it starts, as POST /execute does.
+    detail::validateRequest(body.request);
+  } catch (const Error& e) {
+    throw HttpError(400, e.message());
+  }
+  if (auto violation = policyViolation(config, body.options, body.request)) throw HttpError(403, *violation);
+  // Folded, this keeps such runs on the shared warm engine.
+  if (body.options.timeoutMs) {
+    if (!body.request.timeoutMs) body.request.timeoutMs = body.options.timeoutMs;
+    body.options.timeoutMs.reset();
+  }
+  return body;
 }
 
 }  // namespace isol8::server
