@@ -17,7 +17,8 @@ namespace isol8::server {
 // Why `options` (or request.timeoutMs) asks for more than config.server allows, e.g.
 //   options.network "host" is not allowed by this server
 //   options.memoryLimit "4g" exceeds this server's maximum of "512m"
-// nullopt when everything is within the policy.
+// nullopt when everything is within the policy. Throws Error(invalid_request) for a size option
+// that is not a size ("25m6").
 std::optional<std::string> policyViolation(const Config& config, const wire::ClientOptions& options,
                                            const ExecutionRequest& request);
 
