@@ -55,10 +55,10 @@ struct Chunked {
     stream = input.substr(1 + count);
   }
 
-  // Calls feed(piece) for each piece in order.
+  // Calls feed(piece) for each piece in order, or once with the whole stream.
   template <typename Feed>
-  void each(Feed&& feed) const {
-    if (lengths.empty()) return feed(stream);
+  void each(Feed&& feed, bool whole = false) const {
+    if (whole || lengths.empty()) return feed(stream);
     std::string_view rest = stream;
     for (std::size_t i = 0; !rest.empty(); i = (i + 1) % lengths.size()) {
       const std::string_view piece = rest.substr(0, lengths[i]);
@@ -67,5 +67,22 @@ struct Chunked {
     }
   }
 };
+
+// Bytes in a range of strings: a parser's output against its input.
+template <typename Strings>
+std::size_t totalSize(const Strings& strings) {
+  std::size_t total = 0;
+  for (const auto& s : strings) total += s.size();
+  return total;
+}
+
+// The stream parsers' first invariant: what parse(input, whole) returns does not depend on how
+// the stream was cut. Returns the result of the pieces.
+template <typename Parse>
+auto independentOfPieces(const Chunked& input, Parse&& parse) {
+  auto pieces = parse(input, false);
+  require(pieces == parse(input, true));
+  return pieces;
+}
 
 }  // namespace isol8::fuzz
