@@ -13,9 +13,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 #    removes 1.81).
 packages=(cmake ninja-build g++ pkg-config ccache libboost1.81-dev libboost-json1.81-dev
   libboost-program-options1.81-dev libfmt-dev libssl-dev catch2 docker.io debootstrap
-  ca-certificates iptables libsqlite3-dev libpq-dev postgresql)
+  ca-certificates iptables libsqlite3-dev libpq-dev postgresql clang libclang-rt-14-dev)
 # libsqlite3-dev, libpq-dev: isol8-server's API-key stores. postgresql: only the tests use its
 # server binaries (/usr/lib/postgresql/<v>/bin), to start a throwaway server of their own.
+# clang, libclang-rt-14-dev (libFuzzer): only scripts/fuzz.sh (docs/fuzzing.md).
 command -v npm >/dev/null 2>&1 || packages+=(npm)  # fetches node/bun/deno for the images
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing: set-up (scripts/ensure.sh), then every test label
-# (unit, integration) against the real Docker engine. Extra arguments go to ctest, e.g.
+# (unit, integration, server, security) against the real Docker engine, then the fuzzers for
+# a bounded time (scripts/fuzz.sh, docs/fuzzing.md). Extra arguments go to ctest and skip the
+# fuzzing, e.g.
 #   scripts/test.sh -L unit
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,4 +10,5 @@ start=$(date +%s)
 "$root/scripts/ensure.sh" ci
 cd "$root"
 ctest --preset ci -j2 "$@"
+[ $# -gt 0 ] || "$root/scripts/fuzz.sh" 20
 echo "[isol8] tests done in $(( $(date +%s) - start ))s" >&2

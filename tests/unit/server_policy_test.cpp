@@ -1,9 +1,11 @@
 // The server's policy over client options (server/policy.hpp) and the config's "server"
 // section: each limit at its maximum (allowed) and just beyond (refused).
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "isol8/config.hpp"
 #include "isol8/error.hpp"
+#include "server/http_types.hpp"
 #include "server/policy.hpp"
 
 using isol8::Config;
@@ -124,6 +126,23 @@ TEST_CASE("policy: the network filter cannot widen the server's", "[unit]") {
   const auto serverOnly = isol8::server::requestEngineOptions(config, plain);
   CHECK(serverOnly.networkFilter.blacklist == config.network.blacklist);
   CHECK_FALSE(serverOnly.debug);
+}
+
+// Found by fuzz_http_request (tests/fuzz/corpus/http_request/crash-bad-size): a size option the
+// policy cannot read escaped as isol8::Error, which the stream and WebSocket routes do not
+// catch (the connection dropped, no answer) and POST /execute answered with 500.
+TEST_CASE("policy: an unreadable size option is a 400 naming it, not a failure of the server", "[unit]") {
+  for (const char* key : {"memoryLimit", "sandboxSize", "tmpSize"}) {
+    boost::json::object options{{key, "25m6"}};
+    const boost::json::value envelope{{"request", {{"runtime", "python"}, {"code", "1"}}}, {"options", options}};
+    try {
+      isol8::server::checkedExecuteBody(Config{}, envelope);
+      FAIL("accepted");
+    } catch (const isol8::server::HttpError& e) {
+      CHECK(e.status() == 400);
+      CHECK(std::string(e.what()) == fmt::format("Invalid {} format: \"25m6\". Use e.g. \"512m\", \"1g\".", key));
+    }
+  }
 }
 
 TEST_CASE("config: the server section", "[unit]") {

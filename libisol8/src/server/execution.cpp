@@ -2,7 +2,6 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "engine/request_validation.hpp"
 #include "isol8/error.hpp"
 #include "json/wire.hpp"
 #include "server/policy.hpp"
@@ -28,26 +27,7 @@ std::string errorEventJson(std::string_view message) {
 }
 
 PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::value& envelope) {
-  wire::ExecuteBody body;
-  try {
-    body = wire::executeBodyFromJson(envelope);
-  } catch (const Error& e) {
-    throw HttpError(400, e.message());
-  }
-  try {
-    // Checked here, not only by the engine, so that a stream refuses a bad request with a 400
-    // before it starts, as POST /execute does.
-    detail::validateRequest(body.request);
-  } catch (const Error& e) {
-    throw HttpError(400, e.message());
-  }
-  if (auto violation = policyViolation(state.config, body.options, body.request)) throw HttpError(403, *violation);
-  // A timeout is the request's business, not the container's: folding it into the request
-  // keeps such runs on the shared warm engine.
-  if (body.options.timeoutMs) {
-    if (!body.request.timeoutMs) body.request.timeoutMs = body.options.timeoutMs;
-    body.options.timeoutMs.reset();
-  }
+  wire::ExecuteBody body = checkedExecuteBody(state.config, envelope);
   PreparedRun run;
   run.request = std::move(body.request);
   // Never from the client: a container serves one caller's runs only.

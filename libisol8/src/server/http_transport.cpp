@@ -43,15 +43,7 @@ constexpr auto kIdleTimeout = std::chrono::seconds(120);
 using HttpRequest = http::request<http::string_body>;
 
 Request toRequest(const HttpRequest& req) {
-  Request r;
-  r.method = std::string(req.method_string());
-  const std::string_view target = req.target();
-  const auto question = target.find('?');
-  r.path = percentDecode(target.substr(0, question), false);
-  if (question != std::string_view::npos) r.query = parseQuery(target.substr(question + 1));
-  r.authorization = std::string(req[http::field::authorization]);
-  r.body = req.body();
-  return r;
+  return makeRequest(req.method_string(), req.target(), req[http::field::authorization], req.body());
 }
 
 asio::awaitable<bool> writeResponse(beast::tcp_stream& stream, const Response& answer, unsigned version,

@@ -31,6 +31,18 @@ json::object bodyObject(const Request& request, bool emptyIsObject) {
   return std::move(value.get_object());
 }
 
+Request makeRequest(std::string_view method, std::string_view target, std::string_view authorization,
+                    std::string body) {
+  Request r;
+  r.method = std::string(method);
+  const auto question = target.find('?');
+  r.path = percentDecode(target.substr(0, question), false);
+  if (question != std::string_view::npos) r.query = parseQuery(target.substr(question + 1));
+  r.authorization = std::string(authorization);
+  r.body = std::move(body);
+  return r;
+}
+
 std::string percentDecode(std::string_view text, bool plusIsSpace) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';

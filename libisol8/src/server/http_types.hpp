@@ -54,6 +54,11 @@ class HttpError : public std::runtime_error {
 // JSON object". An empty body reads as {} when `emptyIsObject`.
 boost::json::object bodyObject(const Request& request, bool emptyIsObject = false);
 
+// A Request from the parts of an HTTP request: `target` split at '?' into the decoded path
+// and query.
+Request makeRequest(std::string_view method, std::string_view target, std::string_view authorization,
+                    std::string body);
+
 // Percent-decoding of a path segment or query value ('+' is a space in queries only).
 std::string percentDecode(std::string_view text, bool plusIsSpace);
 // Splits "a=1&b=x%20y" into decoded pairs (the last of repeated names wins).

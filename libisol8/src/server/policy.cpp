@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "engine/request_validation.hpp"
+#include "isol8/error.hpp"
+#include "server/http_types.hpp"
 
 namespace isol8::server {
 
@@ -97,6 +99,28 @@ EngineOptions requestEngineOptions(const Config& config, wire::ClientOptions opt
     result.networkFilter = std::move(filter);
   }
   return result;
+}
+
+wire::ExecuteBody checkedExecuteBody(const Config& config, const boost::json::value& envelope) {
+  wire::ExecuteBody body;
+  std::optional<std::string> violation;
+  try {
+    body = wire::executeBodyFromJson(envelope);
+    // Checked here, not only by the engine, so that a stream refuses a bad request with a 400
+    // before it starts, as POST /execute does.
+    detail::validateRequest(body.request);
+    // Throws too, for a size option that is not a size ("25m6"): the client's mistake.
+    violation = policyViolation(config, body.options, body.request);
+  } catch (const Error& e) {
+    throw HttpError(400, e.message());
+  }
+  if (violation) throw HttpError(403, *violation);
+  // Folded, this keeps such runs on the shared warm engine.
+  if (body.options.timeoutMs) {
+    if (!body.request.timeoutMs) body.request.timeoutMs = body.options.timeoutMs;
+    body.options.timeoutMs.reset();
+  }
+  return body;
 }
 
 }  // namespace isol8::server
