@@ -235,6 +235,38 @@ TEST_CASE("config: the source is not part of an error for defaults-only text", "
   REQUIRE_ISOL8_ERROR(parseConfig(R"({"debug": 1})", ""), errc::invalid_request, "Invalid config: debug must be true or false");
 }
 
+TEST_CASE("config: the server's limits against starvation, their defaults and checks", "[config]") {
+  const Config d = parse("{}");
+  CHECK(d.server.maxConnections == 1024);
+  CHECK(d.server.maxConnectionsPerIp == 256);
+  CHECK(d.server.headerTimeoutMs == 10000);
+  CHECK(d.server.maxBodySize == "64m");
+  CHECK(d.server.maxBodiesInFlight == "256m");
+  CHECK(d.server.maxEngines == 8);
+  CHECK(d.server.maxSessions == 100);
+  CHECK(d.server.maxSessionsPerTenant == 20);
+  CHECK(d.server.rateLimitPerMinute == 6000);
+  const Config c = parse(R"({"server": {"maxConnections": 6, "maxConnectionsPerIp": 2, "headerTimeoutMs": 500,
+    "maxBodySize": "1m", "maxBodiesInFlight": "3m", "maxEngines": 1, "maxSessions": 4, "maxSessionsPerTenant": 3,
+    "rateLimitPerMinute": 0}})");
+  CHECK(c.server.maxConnections == 6);
+  CHECK(c.server.maxConnectionsPerIp == 2);
+  CHECK(c.server.headerTimeoutMs == 500);
+  CHECK(c.server.maxBodySize == "1m");
+  CHECK(c.server.maxBodiesInFlight == "3m");
+  CHECK(c.server.maxEngines == 1);
+  CHECK(c.server.maxSessions == 4);
+  CHECK(c.server.maxSessionsPerTenant == 3);
+  CHECK(c.server.rateLimitPerMinute == 0);
+  CHECK(toJson(parseConfig(toJson(c), "x")) == toJson(c));
+  REQUIRE_ISOL8_ERROR(parse(R"({"server": {"maxEngines": 0}})"), errc::invalid_request,
+                      invalid("server.maxEngines must be a positive number"));
+  REQUIRE_ISOL8_ERROR(parse(R"({"server": {"rateLimitPerMinute": -1}})"), errc::invalid_request,
+                      invalid("server.rateLimitPerMinute must be a number, 0 or more"));
+  REQUIRE_ISOL8_ERROR(parse(R"({"server": {"maxBodySize": "huge"}})"), errc::invalid_request,
+                      invalid(R"(server.maxBodySize must be a size such as "512m" or "1g", got "huge")"));
+}
+
 TEST_CASE("config: toJson prints every key with a 2-space indent and round-trips", "[config][json]") {
   Config c = parse(R"({
     "debug": true, "maxConcurrent": 2,
