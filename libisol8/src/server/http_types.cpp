@@ -31,6 +31,12 @@ json::object bodyObject(const Request& request, bool emptyIsObject) {
   return std::move(value.get_object());
 }
 
+json::object takeBodyObject(Request& request) {
+  json::object body = bodyObject(request);
+  std::string().swap(request.body);
+  return body;
+}
+
 std::string percentDecode(std::string_view text, bool plusIsSpace) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
