@@ -468,32 +468,27 @@ bool sessionHasFile(const ServerProcess& server, const std::string& session, con
 
 }  // namespace
 
+// Whether the caller's session `id` has a run in flight (GET /sessions: isActive).
+bool sessionActive(const ServerProcess& server, const std::string& id) {
+  const auto list = parseObject(httpRequest("GET", server.url() + "/sessions", "", {bearer(server.masterKey())}).body);
+  for (const auto& session : list.at("sessions").as_array())
+    if (str(session.at("id")) == id) return session.at("isActive").as_bool();
+  return false;
+}
+
 TEST_CASE("attack: a running buffered run whose client left is stopped", "[security][server]") {
-  ServerProcess server(launchWith(""));
+  ServerProcess server(launchWith("", R"("defaults":{"timeoutMs":120000})"));
   {
-    // The run keeps writing a heartbeat; its client stays until the run has begun, then leaves.
-    const std::string body = executeBody(
-        "bash", "touch /tmp/started; while true; do date +%s%N > /tmp/alive; sleep 0.2; done", "", "gone");
+    // A minute's run; its client stays until the run is in flight, then leaves.
+    const std::string body = executeBody("bash", "sleep 60", "", "gone");
     Socket client = connectFrom(server.port());
     sendAll(client, requestHead("POST", "/execute", body.size(), server.masterKey()) + body);
-    REQUIRE(eventually([&] { return sessionHasFile(server, "gone", "/tmp/started"); }, milliseconds(30000)));
+    REQUIRE(eventually([&] { return sessionActive(server, "gone"); }, milliseconds(30000)));
   }
-  // Stopped: the heartbeat stays the same for a second (it changed every 0.2 s).
-  std::string last;
-  auto since = Clock::now();
-  CHECK(eventually(
-      [&] {
-        const auto now = httpRequest("GET", server.url() + "/file?sessionId=gone&path=/tmp/alive", "",
-                                     {bearer(server.masterKey())})
-                             .body;
-        if (now != last) {
-          last = now;
-          since = Clock::now();
-          return false;
-        }
-        return Clock::now() - since > milliseconds(1000);
-      },
-      milliseconds(15000)));
+  // Stopped long before its minute.
+  CHECK(eventually([&] { return !sessionActive(server, "gone"); }, milliseconds(15000)));
+  const auto probe = post(server, "/execute", executeBody("bash", "cat /proc/[0-9]*/comm | grep -cx sleep", "", "gone"));
+  CHECK(probe.body.find("\"stdout\":\"0\\n\"") != std::string::npos);
 }
 
 TEST_CASE("attack: a queued buffered run whose client left never starts", "[security][server]") {
