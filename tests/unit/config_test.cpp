@@ -236,28 +236,28 @@ TEST_CASE("config: the source is not part of an error for defaults-only text", "
 }
 
 TEST_CASE("config: the server's limits against starvation, their defaults and checks", "[config]") {
+  using isol8::ServerPolicy;
+  struct Limit {
+    std::int64_t ServerPolicy::*member;
+    std::int64_t byDefault;
+    std::int64_t set;  // the value the file below gives it
+  };
+  const Limit limits[] = {{&ServerPolicy::maxConnections, 1024, 6},    {&ServerPolicy::maxConnectionsPerIp, 256, 2},
+                          {&ServerPolicy::headerTimeoutMs, 10000, 500}, {&ServerPolicy::maxEngines, 8, 1},
+                          {&ServerPolicy::maxSessions, 100, 4},         {&ServerPolicy::maxSessionsPerTenant, 20, 3},
+                          {&ServerPolicy::rateLimitPerMinute, 6000, 0}};
   const Config d = parse("{}");
-  CHECK(d.server.maxConnections == 1024);
-  CHECK(d.server.maxConnectionsPerIp == 256);
-  CHECK(d.server.headerTimeoutMs == 10000);
-  CHECK(d.server.maxBodySize == "64m");
-  CHECK(d.server.maxBodiesInFlight == "256m");
-  CHECK(d.server.maxEngines == 8);
-  CHECK(d.server.maxSessions == 100);
-  CHECK(d.server.maxSessionsPerTenant == 20);
-  CHECK(d.server.rateLimitPerMinute == 6000);
   const Config c = parse(R"({"server": {"maxConnections": 6, "maxConnectionsPerIp": 2, "headerTimeoutMs": 500,
     "maxBodySize": "1m", "maxBodiesInFlight": "3m", "maxEngines": 1, "maxSessions": 4, "maxSessionsPerTenant": 3,
     "rateLimitPerMinute": 0}})");
-  CHECK(c.server.maxConnections == 6);
-  CHECK(c.server.maxConnectionsPerIp == 2);
-  CHECK(c.server.headerTimeoutMs == 500);
+  for (const auto& limit : limits) {
+    CHECK(d.server.*limit.member == limit.byDefault);
+    CHECK(c.server.*limit.member == limit.set);
+  }
+  CHECK(d.server.maxBodySize == "64m");
+  CHECK(d.server.maxBodiesInFlight == "256m");
   CHECK(c.server.maxBodySize == "1m");
   CHECK(c.server.maxBodiesInFlight == "3m");
-  CHECK(c.server.maxEngines == 1);
-  CHECK(c.server.maxSessions == 4);
-  CHECK(c.server.maxSessionsPerTenant == 3);
-  CHECK(c.server.rateLimitPerMinute == 0);
   CHECK(toJson(parseConfig(toJson(c), "x")) == toJson(c));
   REQUIRE_ISOL8_ERROR(parse(R"({"server": {"maxEngines": 0}})"), errc::invalid_request,
                       invalid("server.maxEngines must be a positive number"));
