@@ -6,11 +6,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -66,7 +70,8 @@ ServerProcess::ServerProcess(ServerLaunch launch) : launch_(std::move(launch)) {
   std::string templ = (fs::temp_directory_path() / "isol8-server-test-XXXXXX").string();
   if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
-  std::vector<std::string> argv{ISOL8_SERVER_PATH, "--port", std::to_string(freeLoopbackPort())};
+  const char* binary = std::getenv("ISOL8_TEST_SERVER_BINARY");
+  std::vector<std::string> argv{binary && *binary ? binary : ISOL8_SERVER_PATH, "--port", std::to_string(freeLoopbackPort())};
   if (!launch_.masterKey.empty()) argv.insert(argv.end(), {"--key", launch_.masterKey});
   if (launch_.authDb) argv.insert(argv.end(), {"--auth-db", *launch_.authDb});
   if (!launch_.configJson.empty()) {
@@ -208,7 +213,7 @@ HttpResponse httpRequest(const std::string& method, const std::string& url, cons
 }
 
 WsResult wsExchange(const std::string& serverUrl, const Headers& headers, const std::vector<std::string>& send,
-                    std::size_t maxMessages) {
+                    std::size_t maxMessages, std::chrono::milliseconds timeout) {
   const Url u = parseUrl(serverUrl);
   asio::io_context io;
   websocket::stream<beast::tcp_stream> ws(io);
@@ -226,6 +231,33 @@ WsResult wsExchange(const std::string& serverUrl, const Headers& headers, const 
     return result;
   }
   result.upgraded = true;
+  // The reads below block: a watchdog shuts the socket down when the server keeps it too long.
+  const int fd = beast::get_lowest_layer(ws).socket().native_handle();
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool over = false;
+  std::atomic<bool> cutOff = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mutex);
+    if (!finished.wait_for(lock, timeout, [&] { return over; })) {
+      cutOff = true;
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  });
+  struct Join {
+    std::thread& thread;
+    std::mutex& mutex;
+    std::condition_variable& finished;
+    bool& over;
+    ~Join() {
+      {
+        std::lock_guard lock(mutex);
+        over = true;
+      }
+      finished.notify_all();
+      thread.join();
+    }
+  } join{watchdog, mutex, finished, over};
   for (const auto& message : send) {
     ws.text(true);
     ws.write(asio::buffer(message));
@@ -246,6 +278,7 @@ WsResult wsExchange(const std::string& serverUrl, const Headers& headers, const 
       break;
     }
   }
+  result.timedOut = cutOff;
   return result;
 }
 

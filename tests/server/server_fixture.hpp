@@ -3,6 +3,7 @@
 // no header) and see the exact bytes that come back (SSE framing).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,7 +25,9 @@ struct ServerLaunch {
 
 // The server for the length of a test; stopped (SIGTERM, then SIGKILL after 20 s) when
 // destroyed. The constructor returns once the server accepts connections (it throws, with
-// the server's output, when it exits or does not listen within 30 s).
+// the server's output, when it exits or does not listen within 30 s). $ISOL8_TEST_SERVER_BINARY,
+// when set, names the binary to start instead of the one built with the tests (to run a test
+// against an older server and watch it fail).
 class ServerProcess {
  public:
   explicit ServerProcess(ServerLaunch launch = {});
@@ -72,12 +75,13 @@ struct WsResult {
   std::vector<std::string> messages;  // text frames received, in order
   int closeCode = 0;           // close frame's code (0: none)
   std::string closeReason;
+  bool timedOut = false;       // `timeout` passed first: the exchange was cut off
 };
 // Connects to <serverUrl>/execute/ws with `headers`, sends each of `send` as a text frame
 // (in order, without waiting), then reads until the server closes or `maxMessages` frames
-// arrived (then closes itself with 1000).
+// arrived (then closes itself with 1000), or until `timeout` passed.
 WsResult wsExchange(const std::string& serverUrl, const Headers& headers, const std::vector<std::string>& send,
-                    std::size_t maxMessages = 100000);
+                    std::size_t maxMessages = 100000, std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
 // A response body that must be a JSON object (the test fails, showing the text, otherwise),
 // and a JSON string's text.

@@ -235,6 +235,38 @@ TEST_CASE("config: the source is not part of an error for defaults-only text", "
   REQUIRE_ISOL8_ERROR(parseConfig(R"({"debug": 1})", ""), errc::invalid_request, "Invalid config: debug must be true or false");
 }
 
+TEST_CASE("config: the server's limits against starvation, their defaults and checks", "[config]") {
+  using isol8::ServerPolicy;
+  struct Limit {
+    std::int64_t ServerPolicy::*member;
+    std::int64_t byDefault;
+    std::int64_t set;  // the value the file below gives it
+  };
+  const Limit limits[] = {{&ServerPolicy::maxConnections, 1024, 6},    {&ServerPolicy::maxConnectionsPerIp, 256, 2},
+                          {&ServerPolicy::headerTimeoutMs, 10000, 500}, {&ServerPolicy::maxEngines, 8, 1},
+                          {&ServerPolicy::maxSessions, 100, 4},         {&ServerPolicy::maxSessionsPerTenant, 20, 3},
+                          {&ServerPolicy::rateLimitPerMinute, 6000, 0}};
+  const Config d = parse("{}");
+  const Config c = parse(R"({"server": {"maxConnections": 6, "maxConnectionsPerIp": 2, "headerTimeoutMs": 500,
+    "maxBodySize": "1m", "maxBodiesInFlight": "3m", "maxEngines": 1, "maxSessions": 4, "maxSessionsPerTenant": 3,
+    "rateLimitPerMinute": 0}})");
+  for (const auto& limit : limits) {
+    CHECK(d.server.*limit.member == limit.byDefault);
+    CHECK(c.server.*limit.member == limit.set);
+  }
+  CHECK(d.server.maxBodySize == "64m");
+  CHECK(d.server.maxBodiesInFlight == "256m");
+  CHECK(c.server.maxBodySize == "1m");
+  CHECK(c.server.maxBodiesInFlight == "3m");
+  CHECK(toJson(parseConfig(toJson(c), "x")) == toJson(c));
+  REQUIRE_ISOL8_ERROR(parse(R"({"server": {"maxEngines": 0}})"), errc::invalid_request,
+                      invalid("server.maxEngines must be a positive number"));
+  REQUIRE_ISOL8_ERROR(parse(R"({"server": {"rateLimitPerMinute": -1}})"), errc::invalid_request,
+                      invalid("server.rateLimitPerMinute must be a number, 0 or more"));
+  REQUIRE_ISOL8_ERROR(parse(R"({"server": {"maxBodySize": "huge"}})"), errc::invalid_request,
+                      invalid(R"(server.maxBodySize must be a size such as "512m" or "1g", got "huge")"));
+}
+
 TEST_CASE("config: toJson prints every key with a 2-space indent and round-trips", "[config][json]") {
   Config c = parse(R"({
     "debug": true, "maxConcurrent": 2,

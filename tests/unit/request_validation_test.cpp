@@ -246,6 +246,16 @@ TEST_CASE("validateOptions: numeric limits", "[validation][options]") {
   REQUIRE_ISOL8_ERROR(validateOptions(o), errc::invalid_request, "Invalid cpuLimit: nan. It must be greater than 0.");
   o.cpuLimit = std::numeric_limits<double>::infinity();
   REQUIRE_ISOL8_ERROR(validateOptions(o), errc::invalid_request, "Invalid cpuLimit: inf. It must be greater than 0.");
+  // Docker's NanoCpus would round these to 0 (no limit) or below its minimum of 0.01 CPU.
+  o.cpuLimit = 1e-10;
+  REQUIRE_ISOL8_ERROR(validateOptions(o), errc::invalid_request,
+                      "Invalid cpuLimit: 1e-10. It must be at least 0.01 (Docker's minimum).");
+  o.cpuLimit = 0.0099;
+  CHECK_THROWS(validateOptions(o));
+  o.cpuLimit = 0.01;
+  CHECK_NOTHROW(validateOptions(o));
+  CHECK(isol8::detail::nanoCpus(0.01) == isol8::detail::kMinNanoCpus);
+  CHECK(isol8::detail::nanoCpus(1e300) == std::numeric_limits<std::int64_t>::max());
 
   o = {};
   o.pidsLimit = -1;

@@ -410,7 +410,14 @@ TEST_CASE("wire: options errors", "[wire]") {
     INFO(bad);
     REQUIRE_ISOL8_ERROR(opt(fmt::format(R"({{"cpuLimit":{}}})", bad)), invalid, "options.cpuLimit must be a positive number");
   }
+  REQUIRE_ISOL8_ERROR(opt(R"({"cpuLimit":1e-10})"), invalid,
+                      "options.cpuLimit must be at least 0.01 (Docker's minimum), got 1e-10");
+  CHECK(opt(R"({"cpuLimit":0.01})").cpuLimit == 0.01);
   REQUIRE_ISOL8_ERROR(opt(R"({"memoryLimit":512})"), invalid, "options.memoryLimit must be a string");
+  REQUIRE_ISOL8_ERROR(opt(R"({"memoryLimit":"abc"})"), invalid,
+                      "options.memoryLimit must be a size such as \"512m\" or \"1g\", got \"abc\"");
+  REQUIRE_ISOL8_ERROR(opt(R"({"sandboxSize":"0"})"), invalid,
+                      "options.sandboxSize must be a size such as \"512m\" or \"1g\", got \"0\"");
   REQUIRE_ISOL8_ERROR(opt(R"({"pidsLimit":0})"), invalid, "options.pidsLimit must be a positive integer");
   REQUIRE_ISOL8_ERROR(opt(R"({"maxOutputSize":-1})"), invalid, "options.maxOutputSize must be a positive integer");
   REQUIRE_ISOL8_ERROR(opt(R"({"timeoutMs":2.5})"), invalid, "options.timeoutMs must be a positive integer");

@@ -71,6 +71,16 @@ struct ServerPolicy {
   std::optional<std::string> maxTmpSize;
   std::int64_t sseKeepAliveMs = 15000;  // a `: keep-alive` comment after this much silence
   std::int64_t pruneIntervalMs = 60000;  // how often idle sessions are looked for
+  // Limits against starving the server (docs/configuration.md, docs/security.md).
+  std::int64_t maxConnections = 1024;      // open client connections; past it new ones are closed at once
+  std::int64_t maxConnectionsPerIp = 256;  // the same, per client address
+  std::int64_t headerTimeoutMs = 10000;    // a request's header must be complete this long after it began
+  std::string maxBodySize = "64m";         // one request's body (413 beyond)
+  std::string maxBodiesInFlight = "256m";  // bodies held at once, all connections (503 beyond)
+  std::int64_t maxEngines = 8;             // engines for distinct `options` sets (503 beyond)
+  std::int64_t maxSessions = 100;          // sessions, all tenants (429 beyond)
+  std::int64_t maxSessionsPerTenant = 20;  // sessions of one tenant (or of the master key)
+  std::int64_t rateLimitPerMinute = 6000;  // requests per API key; 0: no limit (429 + Retry-After beyond)
   // Runtimes whose warm pools are filled at startup (python first); [] fills none.
   std::vector<std::string> prewarm{"python", "node", "bun", "deno", "bash"};
 };

@@ -9,6 +9,7 @@
 
 #include "isol8/engine.hpp"
 #include "isol8/options.hpp"
+#include "isol8/run_canceller.hpp"
 
 namespace isol8 {
 
@@ -24,6 +25,10 @@ class DockerIsol8 : public Engine {
   boost::asio::awaitable<void> asyncStart(StartOptions options = {}) override;
   boost::asio::awaitable<void> asyncStop() override;
   boost::asio::awaitable<ExecutionResult> asyncExecute(ExecutionRequest request) override;
+  // The same, stoppable through `canceller` (a run cancelled before it starts never starts;
+  // one cancelled meanwhile ends as a cancelled stream does).
+  boost::asio::awaitable<ExecutionResult> asyncExecute(ExecutionRequest request,
+                                                       std::shared_ptr<RunCanceller> canceller);
   ExecutionStream executeStream(ExecutionRequest request) override;
   // Persistent mode only, after the first execute; otherwise Error(no_container):
   //   No active container. Call execute() first in persistent mode.

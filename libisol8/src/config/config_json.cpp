@@ -98,6 +98,15 @@ std::string toJson(const Config& c) {
   putIfSet(server, "maxTmpSize", c.server.maxTmpSize);
   server["sseKeepAliveMs"] = c.server.sseKeepAliveMs;
   server["pruneIntervalMs"] = c.server.pruneIntervalMs;
+  server["maxConnections"] = c.server.maxConnections;
+  server["maxConnectionsPerIp"] = c.server.maxConnectionsPerIp;
+  server["headerTimeoutMs"] = c.server.headerTimeoutMs;
+  server["maxBodySize"] = c.server.maxBodySize;
+  server["maxBodiesInFlight"] = c.server.maxBodiesInFlight;
+  server["maxEngines"] = c.server.maxEngines;
+  server["maxSessions"] = c.server.maxSessions;
+  server["maxSessionsPerTenant"] = c.server.maxSessionsPerTenant;
+  server["rateLimitPerMinute"] = c.server.rateLimitPerMinute;
   server["prewarm"] = stringList(c.server.prewarm);
   root["server"] = std::move(server);
 

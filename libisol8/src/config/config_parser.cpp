@@ -8,6 +8,7 @@
 #include <regex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
@@ -296,6 +297,15 @@ void readServer(const ConfigReader& r, const json::object& o, ServerPolicy& s) {
   optionalInteger("maxOutputSize", s.maxOutputSize);
   r.readInteger(o, p, "sseKeepAliveMs", s.sseKeepAliveMs);
   r.readInteger(o, p, "pruneIntervalMs", s.pruneIntervalMs);
+  // The limits against starving the server: positive counts (the rate limit may be 0: off).
+  constexpr std::pair<std::string_view, std::int64_t ServerPolicy::*> kLimits[] = {
+      {"maxConnections", &ServerPolicy::maxConnections}, {"maxConnectionsPerIp", &ServerPolicy::maxConnectionsPerIp},
+      {"headerTimeoutMs", &ServerPolicy::headerTimeoutMs}, {"maxEngines", &ServerPolicy::maxEngines},
+      {"maxSessions", &ServerPolicy::maxSessions},         {"maxSessionsPerTenant", &ServerPolicy::maxSessionsPerTenant}};
+  for (const auto& [key, member] : kLimits) r.readInteger(o, p, key, s.*member);
+  r.readInteger(o, p, "rateLimitPerMinute", s.rateLimitPerMinute, 0);
+  r.readSize(o, p, "maxBodySize", s.maxBodySize);
+  r.readSize(o, p, "maxBodiesInFlight", s.maxBodiesInFlight);
   const auto runtimes = RuntimeRegistry::list();
   r.readStringList(o, p, "prewarm", s.prewarm, [&](const std::string& name, const std::string& item) {
     if (std::find(runtimes.begin(), runtimes.end(), item) == runtimes.end())

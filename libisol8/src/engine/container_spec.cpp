@@ -94,7 +94,7 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
   json::object host{
       {"Memory", memory},
       {"MemorySwap", memory},  // equal to Memory: no swap
-      {"NanoCpus", static_cast<std::int64_t>(std::floor(o.cpuLimit * 1e9))},
+      {"NanoCpus", nanoCpus(o.cpuLimit)},
       {"PidsLimit", o.pidsLimit},
       {"ReadonlyRootfs", true},
       {"Tmpfs",

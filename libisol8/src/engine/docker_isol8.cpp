@@ -637,6 +637,19 @@ asio::awaitable<ExecutionResult> DockerIsol8::asyncExecute(ExecutionRequest requ
       impl_->context, impl_->tracked(std::move(request), {}, std::make_shared<StopSignal>()), asio::use_awaitable);
 }
 
+asio::awaitable<ExecutionResult> DockerIsol8::asyncExecute(ExecutionRequest request,
+                                                           std::shared_ptr<RunCanceller> canceller) {
+  auto stop = std::make_shared<StopSignal>();
+  // The trigger runs on the engine's thread, as StopSignal needs; detached once the run is
+  // over, so a late cancel() never reaches an engine that may be gone.
+  canceller->attach([context = &impl_->context, stop] { asio::post(*context, [stop] { stop->trigger(); }); });
+  struct Detach {
+    RunCanceller& canceller;
+    ~Detach() { canceller.attach({}); }
+  } detach{*canceller};
+  co_return co_await asio::co_spawn(impl_->context, impl_->tracked(std::move(request), {}, stop), asio::use_awaitable);
+}
+
 ExecutionStream DockerIsol8::executeStream(ExecutionRequest request) {
   auto queue = std::make_shared<EventQueue>(impl_->context.get_executor());
   asio::co_spawn(impl_->context, impl_->stream(std::move(request), queue), asio::detached);

@@ -117,6 +117,13 @@ std::int64_t parseSize(std::string_view text, std::string_view what) {
   invalid(fmt::format("Invalid {} format: \"{}\". Use e.g. \"512m\", \"1g\".", what, text));
 }
 
+std::int64_t nanoCpus(double cpuLimit) {
+  const double nanos = std::floor(cpuLimit * 1e9);
+  if (!(nanos > 0)) return 0;  // NaN too
+  if (nanos >= 9.2e18) return kMax;
+  return static_cast<std::int64_t>(nanos);
+}
+
 std::string resolveWorkdir(std::string_view workdir, std::string_view root) {
   const std::string base = normalizeAbsolute(root);
   if (workdir.empty()) return base;
@@ -138,7 +145,9 @@ std::string resolveSandboxPath(std::string_view path) {
 }
 
 void validateRequest(const ExecutionRequest& request) {
-  const int sources = int{!trim(request.code).empty()} + int{!trim(request.codeUrl).empty()} + int{!trim(request.cmd).empty()};
+  // Looked at in place: code may be megabytes, and trim() would copy it.
+  auto given = [](std::string_view text) { return std::any_of(text.begin(), text.end(), [](char c) { return !isSpace(c); }); };
+  const int sources = int{given(request.code)} + int{given(request.codeUrl)} + int{given(request.cmd)};
   if (sources > 1) {
     invalid(
         "ExecutionRequest.code, ExecutionRequest.codeUrl, and ExecutionRequest.cmd are mutually exclusive — provide "
@@ -185,6 +194,10 @@ void validateOptions(const EngineOptions& options) {
   // `!(x > 0)` also catches NaN, which Docker would otherwise receive as garbage.
   if (!(options.cpuLimit > 0) || !std::isfinite(options.cpuLimit)) {
     invalid(fmt::format("Invalid cpuLimit: {}. It must be greater than 0.", options.cpuLimit));
+  }
+  // Rounded to 0 NanoCpus, a tiny limit would be no limit at all.
+  if (nanoCpus(options.cpuLimit) < kMinNanoCpus) {
+    invalid(fmt::format("Invalid cpuLimit: {}. It must be at least 0.01 (Docker's minimum).", options.cpuLimit));
   }
   // Docker reads 0 as "no limit": never let that through.
   if (options.pidsLimit <= 0) invalid(fmt::format("Invalid pidsLimit: {}. It must be greater than 0.", options.pidsLimit));

@@ -20,6 +20,11 @@ std::int64_t parseMemoryLimit(std::string_view text);
 //   Invalid <what> format: "<v>". Use e.g. "512m", "1g".
 std::int64_t parseSize(std::string_view text, std::string_view what);
 
+// Docker's NanoCpus for a cpuLimit (floor(cpu * 1e9), saturating). Docker refuses less than
+// kMinNanoCpus (0.01 CPU) and reads 0 as "no limit", so smaller values are refused earlier.
+std::int64_t nanoCpus(double cpuLimit);
+constexpr std::int64_t kMinNanoCpus = 10'000'000;
+
 // Resolves `workdir` against `root` like path.posix.resolve (".." folded, relative to root).
 // Empty means root. Throws Error(invalid_request): Working directory must be inside /sandbox
 std::string resolveWorkdir(std::string_view workdir, std::string_view root = "/sandbox");
@@ -41,7 +46,7 @@ void validateRequest(const ExecutionRequest& request);
 //   Invalid package name: "<n>". Only alphanumeric, -, _, ., /, @, and = are allowed.
 void validatePackageName(std::string_view name);
 
-// Checks engine options (memory, sizes, cpu > 0, pids > 0 (Docker reads 0 as unlimited), maxOutputSize > 0, timeoutMs > 0,
+// Checks engine options (memory, sizes, cpu >= 0.01, pids > 0 (Docker reads 0 as unlimited), maxOutputSize > 0, timeoutMs > 0,
 // network filtered → Error(not_supported)).
 void validateOptions(const EngineOptions& options);
 

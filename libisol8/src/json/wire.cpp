@@ -9,6 +9,7 @@
 #include <boost/json/string.hpp>
 #include <fmt/format.h>
 
+#include "engine/request_validation.hpp"
 #include "isol8/error.hpp"
 #include "util/text.hpp"
 
@@ -163,6 +164,16 @@ void readString(const json::object& o, std::string_view path, std::string_view k
 }
 void readString(const json::object& o, std::string_view path, std::string_view key, std::optional<std::string>& out) {
   if (const auto* v = field(o, key)) out = asString(*v, member(path, key));
+}
+// A size option ("512m"): read as text, but refused here, with its name, when it is no size.
+void readSize(const json::object& o, std::string_view path, std::string_view key, std::optional<std::string>& out) {
+  readString(o, path, key, out);
+  if (!out) return;
+  try {
+    detail::parseSize(*out, key);
+  } catch (const Error&) {
+    fail(member(path, key), fmt::format("a size such as \"512m\" or \"1g\", got \"{}\"", *out));
+  }
 }
 void readBool(const json::object& o, std::string_view path, std::string_view key, bool& out) {
   if (const auto* v = field(o, key)) out = asBool(*v, member(path, key));
@@ -494,16 +505,20 @@ ClientOptions clientOptionsFromJson(const json::value& value, std::string_view p
     readStringList(filter, filterPath, "allowedAddresses", f.allowedAddresses);
     c.networkFilter = std::move(f);
   }
-  if (const auto* v = field(o, "cpuLimit")) c.cpuLimit = asPositiveNumber(*v, member(path, "cpuLimit"));
-  readString(o, path, "memoryLimit", c.memoryLimit);
+  if (const auto* v = field(o, "cpuLimit")) {
+    c.cpuLimit = asPositiveNumber(*v, member(path, "cpuLimit"));
+    if (detail::nanoCpus(*c.cpuLimit) < detail::kMinNanoCpus)
+      fail(member(path, "cpuLimit"), fmt::format("at least 0.01 (Docker's minimum), got {}", *c.cpuLimit));
+  }
+  readSize(o, path, "memoryLimit", c.memoryLimit);
   readPositive(o, path, "pidsLimit", c.pidsLimit);
   readBool(o, path, "readonlyRootFs", c.readonlyRootFs);
   readPositive(o, path, "maxOutputSize", c.maxOutputSize);
   if (const auto* v = field(o, "secrets")) c.secrets = asStringMap(*v, member(path, "secrets"));
   readPositive(o, path, "timeoutMs", c.timeoutMs);
   readString(o, path, "image", c.image);
-  readString(o, path, "sandboxSize", c.sandboxSize);
-  readString(o, path, "tmpSize", c.tmpSize);
+  readSize(o, path, "sandboxSize", c.sandboxSize);
+  readSize(o, path, "tmpSize", c.tmpSize);
   readBool(o, path, "debug", c.debug);
   readBool(o, path, "persist", c.persist);
   readBool(o, path, "logNetwork", c.logNetwork);

@@ -1,10 +1,15 @@
 #include "server/audit_log.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include <boost/json/serialize.hpp>
@@ -18,13 +23,28 @@ namespace isol8::server {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
+namespace {
+
+// The log records who ran what: only the server's user may read it. Directories it creates
+// are 0700 whatever the umask (existing ones are left as they are); the file is 0600.
+void createPrivateDirectories(const fs::path& dir) {
+  fs::path partial;
+  for (const auto& part : dir) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0700) == 0) ::chmod(partial.c_str(), 0700);  // the umask may have taken bits
+  }
+}
+
+}  // namespace
+
 AuditLog::AuditLog(AuditConfig config) : config_(std::move(config)) {
   if (!config_.enabled || config_.destination == "stdout") return;
   const char* env = std::getenv("ISOL8_AUDIT_DIR");
   const fs::path dir = config_.logDir ? fs::path(*config_.logDir) : env && *env ? fs::path(env) : fs::path(".isol8_audit");
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  createPrivateDirectories(dir);
   path_ = (dir / "executions.log").string();
+  ::chmod(path_.c_str(), 0600);  // a log an older server left readable
   if (config_.retentionDays <= 0) return;
   const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(24 * config_.retentionDays);
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -69,7 +89,16 @@ void AuditLog::record(const Caller& caller, const ExecutionRequest& request, con
     std::fflush(stdout);
     return;
   }
-  std::ofstream(path_, std::ios::app) << text << '\n';
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fmt::print(stderr, "[WARN] cannot write the audit log {}: {}\n", path_, std::strerror(errno));
+    return;
+  }
+  const std::string record = text + '\n';
+  // One write per record: O_APPEND keeps records whole even with another writer.
+  if (::write(fd, record.data(), record.size()) < 0)
+    fmt::print(stderr, "[WARN] cannot write the audit log {}: {}\n", path_, std::strerror(errno));
+  ::close(fd);
 }
 
 }  // namespace isol8::server

@@ -13,6 +13,8 @@ struct ServerState;
 // The caller, or the answer to send instead:
 //   401 {"error":"Missing Authorization header"}   no or empty header
 //   403 {"error":"Invalid API key"}                 neither the master key nor a valid DB key
+//   429 {"error":"Rate limit exceeded: ..."}        past server.rateLimitPerMinute for this key,
+//                                                   with Retry-After (seconds)
 std::variant<Caller, Response> authenticate(ServerState& state, const Request& request);
 
 }  // namespace isol8::server

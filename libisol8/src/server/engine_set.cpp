@@ -12,8 +12,9 @@ namespace isol8::server {
 
 namespace asio = boost::asio;
 
-EngineSet::EngineSet(asio::any_io_executor executor, EngineOptions serverOptions)
+EngineSet::EngineSet(asio::any_io_executor executor, EngineOptions serverOptions, std::size_t maxEngines)
     : executor_(std::move(executor)),
+      maxEngines_(maxEngines),
       serverKey_(keyOf(serverOptions)),
       serverEngine_(std::make_shared<DockerIsol8>(std::move(serverOptions))) {}
 
@@ -30,17 +31,16 @@ std::shared_ptr<DockerIsol8> EngineSet::forOptions(const EngineOptions& options)
     others_.splice(others_.begin(), others_, it);
     return others_.front().engine;
   }
-  if (others_.size() >= kMaxEngines) {
-    // The least recently used engine no run holds any more (use_count 1: only this set); when
-    // all are busy, one more is kept for now.
+  if (others_.size() >= maxEngines_) {
+    // The least recently used engine no run holds any more (use_count 1: only this set) makes
+    // room; when all are busy there is none for these options.
     const auto idle = std::find_if(others_.rbegin(), others_.rend(),
                                    [](const Entry& e) { return e.engine.use_count() == 1; });
-    if (idle != others_.rend()) {
-      auto retired = std::move(idle->engine);
-      others_.erase(std::next(idle).base());
-      asio::co_spawn(executor_, [retired]() -> asio::awaitable<void> { co_await retired->asyncStop(); },
-                     asio::detached);
-    }
+    if (idle == others_.rend()) return nullptr;
+    auto retired = std::move(idle->engine);
+    others_.erase(std::next(idle).base());
+    asio::co_spawn(executor_, [retired]() -> asio::awaitable<void> { co_await retired->asyncStop(); },
+                   asio::detached);
   }
   others_.push_front(Entry{key, std::make_shared<DockerIsol8>(options)});
   return others_.front().engine;

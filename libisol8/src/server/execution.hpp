@@ -27,11 +27,15 @@ struct PreparedRun {
 };
 
 // Reads {request, options?, sessionId?} and checks it: HttpError 400 (malformed: the field
-// named), 403 (an option beyond the server's policy).
+// named), 403 (an option beyond the server's policy), 429 (a new session past
+// server.maxSessions or server.maxSessionsPerTenant), 503 (a new option set while
+// server.maxEngines engines are busy).
 PreparedRun prepareRun(ServerState& state, const Caller& caller, const boost::json::value& envelope);
 
 // The whole result: 200 ExecutionResult, or {"error"} with 400 (invalid request) or 500.
-boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run);
+// Cancelling `clientGone` (its client left) stops the run, or skips it while it is queued.
+boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run,
+                                             std::shared_ptr<RunCanceller> clientGone);
 
 // Pushes each event (JSON text) into `out`, then finishes it. An error before the run starts
 // becomes one {"type":"error","data":...} event without phase, as in the original. When the

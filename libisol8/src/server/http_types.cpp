@@ -43,6 +43,12 @@ Request makeRequest(std::string_view method, std::string_view target, std::strin
   return r;
 }
 
+json::object takeBodyObject(Request& request) {
+  json::object body = bodyObject(request);
+  std::string().swap(request.body);
+  return body;
+}
+
 std::string percentDecode(std::string_view text, bool plusIsSpace) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include <boost/json/value.hpp>
+
+#include "isol8/run_canceller.hpp"
 
 namespace isol8::server {
 
@@ -18,12 +21,16 @@ struct Request {
   std::map<std::string, std::string> query;  // percent-decoded
   std::string authorization;
   std::string body;
+  // Set by the transport when the client goes away before the answer: a buffered run then
+  // stops (null: the transport does not watch).
+  std::shared_ptr<RunCanceller> clientGone;
 };
 
 struct Response {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
+  std::map<std::string, std::string> headers;  // more header fields (Retry-After, ...)
 
   static Response json(int status, const boost::json::value& body);
   // {"error": message}
@@ -37,6 +44,7 @@ struct Response {
 struct Caller {
   bool master = false;
   std::string tenantId;  // DB keys only
+  std::string keyId;     // what rate limits count by: the DB key's id, or "master"
   std::optional<std::string> owner() const { return master ? std::nullopt : std::optional(tenantId); }
 };
 
@@ -58,6 +66,9 @@ boost::json::object bodyObject(const Request& request, bool emptyIsObject = fals
 // and query.
 Request makeRequest(std::string_view method, std::string_view target, std::string_view authorization,
                     std::string body);
+// bodyObject for a body read once: its text is released as soon as it is parsed, so a large
+// body is not held twice (text and JSON) while the request is built from it.
+boost::json::object takeBodyObject(Request& request);
 
 // Percent-decoding of a path segment or query value ('+' is a space in queries only).
 std::string percentDecode(std::string_view text, bool plusIsSpace);

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -89,15 +90,55 @@ tcp::acceptor listen(asio::io_context& io, const ServerOptions& options) {
   throw std::runtime_error("no port to listen on");
 }
 
+// Descriptors kept for what is not a client connection: Docker connections of the engines,
+// pools, sessions, the key database, the audit log.
+constexpr rlim_t kReservedDescriptors = 256;
+
+// Raises the open-files soft limit to the hard one (the common soft default of 1024 would be
+// used up by idle clients), then lowers server.maxConnections to what fits in it.
+void fitConnectionsToFileLimit(Config& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t room = limit.rlim_cur > 2 * kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors
+                                                                : limit.rlim_cur / 2;
+  if (static_cast<rlim_t>(config.server.maxConnections) > room) {
+    fmt::print(stderr, "[WARN] server.maxConnections {} lowered to {} to fit the open-files limit ({})\n",
+               config.server.maxConnections, room, limit.rlim_cur);
+    config.server.maxConnections = static_cast<std::int64_t>(room);
+  }
+}
+
+// How long accepting pauses when the process (or the system) is out of descriptors: the
+// pending connection stays in the backlog, and retrying at once would only spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
 asio::awaitable<void> acceptLoop(ServerState& state, tcp::acceptor& acceptor) {
+  asio::steady_timer pause(acceptor.get_executor());
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(as_tuple(use_awaitable));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) continue;
-    socket.set_option(tcp::no_delay(true));
+    if (ec) {
+      // EMFILE, ENFILE, ENOBUFS, ...: nothing to gain by trying again at once.
+      detail::debugLog("accept: {}", ec.message());
+      pause.expires_after(kAcceptBackoff);
+      co_await pause.async_wait(as_tuple(use_awaitable));
+      continue;
+    }
+    boost::system::error_code peerError;
+    const auto peer = socket.remote_endpoint(peerError);
+    // Past server.maxConnections or maxConnectionsPerIp: closed at once, no answer (an answer
+    // would keep a descriptor for as long as a slow client takes to read it).
+    std::optional<Ticket> slot;
+    if (!peerError) slot = state.connections.admit(peer.address().to_string());
+    if (!slot) continue;  // the socket closes as it goes out of scope
+    socket.set_option(tcp::no_delay(true), peerError);
     asio::co_spawn(
         acceptor.get_executor(),
-        [&state, s = std::move(socket)]() mutable -> asio::awaitable<void> {
+        [&state, s = std::move(socket), slot = std::move(*slot)]() mutable -> asio::awaitable<void> {
           try {
             co_await serveConnection(state, std::move(s));
           } catch (const std::exception& e) {
@@ -136,6 +177,7 @@ asio::awaitable<void> stopSessions(std::vector<std::shared_ptr<Session>> session
 
 int runServer(ServerOptions options) {
   if (options.debug || options.config.debug) detail::debugEnabled() = true;
+  fitConnectionsToFileLimit(options.config);
   asio::io_context io(1);
   std::unique_ptr<ServerState> state;
   std::optional<tcp::acceptor> acceptor;

@@ -36,6 +36,11 @@ std::shared_ptr<Session> SessionRegistry::create(const Caller& caller, const std
   return slot;
 }
 
+std::size_t SessionRegistry::countOf(const Caller& caller) const {
+  return static_cast<std::size_t>(
+      std::count_if(sessions_.begin(), sessions_.end(), [&](const auto& entry) { return entry.first.first == caller.owner(); }));
+}
+
 std::vector<std::shared_ptr<Session>> SessionRegistry::list(const Caller& caller) const {
   std::vector<std::shared_ptr<Session>> result;
   for (const auto& [key, session] : sessions_)

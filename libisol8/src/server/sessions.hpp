@@ -45,6 +45,9 @@ class SessionRegistry {
   std::shared_ptr<Session> find(const Caller& caller, const std::string& id) const;
   // A new session `id` of the caller (after find() found none), with `options` in mode persistent.
   std::shared_ptr<Session> create(const Caller& caller, const std::string& id, EngineOptions options);
+  // How many sessions there are, of all owners / of the caller's.
+  std::size_t size() const { return sessions_.size(); }
+  std::size_t countOf(const Caller& caller) const;
   // The caller's sessions, oldest first.
   std::vector<std::shared_ptr<Session>> list(const Caller& caller) const;
   // Forgets the caller's session `id`; the caller stops its engine. nullptr when none.

@@ -5,11 +5,14 @@
 #include <memory>
 #include <string>
 
+#include "engine/request_validation.hpp"
 #include "engine/semaphore.hpp"
 #include "isol8/config.hpp"
+#include "server/admission.hpp"
 #include "server/audit_log.hpp"
 #include "server/auth/key_store.hpp"
 #include "server/engine_set.hpp"
+#include "server/rate_limiter.hpp"
 #include "server/sessions.hpp"
 
 namespace isol8::server {
@@ -20,9 +23,14 @@ struct ServerState {
       : config(std::move(config)),
         masterKey(std::move(masterKey)),
         keys(std::move(keys)),
-        engines(executor, engineOptionsFrom(this->config)),
+        engines(executor, engineOptionsFrom(this->config), static_cast<std::size_t>(this->config.server.maxEngines)),
         permits(this->config.maxConcurrent),
-        audit(this->config.audit) {}
+        audit(this->config.audit),
+        maxBodyBytes(static_cast<std::uint64_t>(detail::parseSize(this->config.server.maxBodySize, "server.maxBodySize"))),
+        connections(static_cast<std::uint64_t>(this->config.server.maxConnections),
+                    static_cast<std::uint64_t>(this->config.server.maxConnectionsPerIp)),
+        bodies(static_cast<std::uint64_t>(detail::parseSize(this->config.server.maxBodiesInFlight, "server.maxBodiesInFlight"))),
+        rates(this->config.server.rateLimitPerMinute) {}
 
   Config config;
   std::string masterKey;
@@ -31,6 +39,11 @@ struct ServerState {
   SessionRegistry sessions;
   detail::AsyncSemaphore permits;  // maxConcurrent runs in flight, server-wide, first come first served
   AuditLog audit;
+  // What clients may make the server hold (config.server; docs/security.md, "Starving the server").
+  std::uint64_t maxBodyBytes;
+  ConnectionLimiter connections;
+  ByteBudget bodies;
+  RateLimiter rates;  // per API key
 };
 
 }  // namespace isol8::server

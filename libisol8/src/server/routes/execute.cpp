@@ -5,9 +5,9 @@
 
 namespace isol8::server {
 
-boost::asio::awaitable<Response> postExecute(ServerState& state, const Caller& caller, const Request& request) {
-  PreparedRun run = prepareRun(state, caller, bodyObject(request));
-  co_return co_await runBuffered(state, caller, std::move(run));
+boost::asio::awaitable<Response> postExecute(ServerState& state, const Caller& caller, Request& request) {
+  PreparedRun run = prepareRun(state, caller, takeBodyObject(request));
+  co_return co_await runBuffered(state, caller, std::move(run), request.clientGone);
 }
 
 }  // namespace isol8::server

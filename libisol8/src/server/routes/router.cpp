@@ -21,7 +21,7 @@ std::optional<std::string> tail(const std::string& path, std::string_view prefix
   return rest;
 }
 
-asio::awaitable<Response> route(ServerState& state, const Caller& caller, const Request& request) {
+asio::awaitable<Response> route(ServerState& state, const Caller& caller, Request& request) {
   const std::string& m = request.method;
   const std::string& p = request.path;
   if (p == "/execute" && m == "POST") co_return co_await postExecute(state, caller, request);
@@ -40,7 +40,7 @@ asio::awaitable<Response> route(ServerState& state, const Caller& caller, const 
 
 }  // namespace
 
-asio::awaitable<Response> dispatch(ServerState& state, const Caller& caller, const Request& request) {
+asio::awaitable<Response> dispatch(ServerState& state, const Caller& caller, Request& request) {
   try {
     co_return co_await route(state, caller, request);
   } catch (const HttpError& e) {

@@ -14,11 +14,12 @@ struct ServerState;
 // GET /health (no authentication): {"status":"ok","version":"..."}
 Response health();
 
-// The authenticated JSON routes, by method and path; 404 text for anything else.
-boost::asio::awaitable<Response> dispatch(ServerState& state, const Caller& caller, const Request& request);
+// The authenticated JSON routes, by method and path; 404 text for anything else. A route may
+// take the request's body (POST /execute releases it once parsed).
+boost::asio::awaitable<Response> dispatch(ServerState& state, const Caller& caller, Request& request);
 
 // execute.cpp
-boost::asio::awaitable<Response> postExecute(ServerState& state, const Caller& caller, const Request& request);
+boost::asio::awaitable<Response> postExecute(ServerState& state, const Caller& caller, Request& request);
 // files.cpp
 boost::asio::awaitable<Response> postFile(ServerState& state, const Caller& caller, const Request& request);
 boost::asio::awaitable<Response> getFile(ServerState& state, const Caller& caller, const Request& request);
