@@ -48,7 +48,9 @@ class PrivateDockerd {
       const std::string log = dir_ + "/dockerd.log";
       freopen(log.c_str(), "a", stdout);
       freopen(log.c_str(), "a", stderr);
-      execlp("dockerd", "dockerd", "--host", host().c_str(), "--data-root", (dir_ + "/root").c_str(), "--exec-root",
+      // In a network namespace of its own: with --bridge none, dockerd deletes the host's
+      // docker0 at start, which would break the shared engine's default network.
+      execlp("unshare", "unshare", "--net", "--", "dockerd", "--host", host().c_str(), "--data-root", (dir_ + "/root").c_str(), "--exec-root",
              (dir_ + "/exec").c_str(), "--pidfile", (dir_ + "/docker.pid").c_str(), "--bridge", "none",
              "--iptables=false", "--ip6tables=false", "--ip-masq=false", static_cast<char*>(nullptr));
       _exit(127);
