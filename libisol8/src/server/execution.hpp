@@ -30,7 +30,8 @@ struct PreparedRun {
 // named), 403 (an option beyond the server's policy).
 PreparedRun prepareRun(ServerState& state, const Caller& caller, const boost::json::value& envelope);
 
-// The whole result: 200 ExecutionResult, or {"error"} with 400 (invalid request) or 500.
+// The whole result: 200 ExecutionResult, or {"error"} as Response::failure says (400, 410,
+// 503, 500).
 boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run);
 
 // Pushes each event (JSON text) into `out`, then finishes it. An error before the run starts
@@ -38,6 +39,11 @@ boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& c
 // transport cancels `out` the run is stopped (its container goes back to the pool).
 boost::asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun run,
                                          std::shared_ptr<Outbox> out);
+
+// A session whose container is gone (410) is forgotten and its engine stopped, so the next
+// request naming its id starts a new session.
+boost::asio::awaitable<void> forgetGoneSession(ServerState& state, const Caller& caller,
+                                               const std::shared_ptr<Session>& session);
 
 // {"type":"error","data":message}: the server's own error event (no phase).
 std::string errorEventJson(std::string_view message);
