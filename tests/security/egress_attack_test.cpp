@@ -100,7 +100,7 @@ TEST_CASE("attack: a registry planted in the image's package manager config is n
   context.write("Dockerfile", "FROM isol8:node\nUSER root\n"
                               "RUN d=\"$(dirname \"$(dirname \"$(readlink -f \"$(command -v npm)\")\")\")\" && "
                               "printf 'registry=http://localhost:" + std::to_string(server.port) + "/planted/\\n' >> \"$d/npmrc\"\n");
-  auto built = isol8::test::runProgram({"docker", "build", "-q", "-t", tag, context.path});
+  auto built = isol8::test::runProgram({"docker", "build", "-q", "--network", "none", "-t", tag, context.path});
   INFO(built.err);
   REQUIRE(built.exitCode == 0);
   struct RemoveImage {
