@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -205,19 +206,35 @@ TEST_CASE("drill: a frozen Docker engine gets a quick 503 with a short message, 
 TEST_CASE("drill: Docker answers within docker.timeoutMs are waited for, later ones are not", "[security][outage]") {
   EngineRelay relay;
   ServerLaunch launch;
-  launch.configJson = R"({"server":{"prewarm":[]},"docker":{"timeoutMs":2000},"poolSize":0})";
+  launch.configJson = R"({"server":{"prewarm":[]},"docker":{"timeoutMs":3000},"poolSize":0,
+                          "cleanup":{"removalRetryMs":2000}})";
   launch.env = {{"DOCKER_HOST", relay.dockerHost()}};
-  relay.setMode("delay 1000");  // every call takes half the limit
+  relay.setMode("delay 500");  // every call waits, well within the limit (the engine's own time counts too)
   ServerProcess server(launch);
   auto slow = execute(server, "echo slow but in time");
   INFO(slow.body);
   CHECK(slow.status == 200);
-  relay.setMode("delay 2500");  // just past it
+  relay.setMode("delay 3500");  // just past it
   const auto [status, body] = executeWithin(server, 30);
   INFO(body);
   CHECK(status == 503);
   relay.setMode("pass");  // the engine is back: so is the server
   CHECK(execute(server, "echo back").status == 200);
+  // A create the engine carried out after the call had timed out is removed by name.
+  const auto created = [&] {
+    static const std::regex kCreate(R"(POST /v1\.41/containers/create\?name=(isol8-[0-9a-f-]+))");
+    std::vector<std::string> names;
+    const std::string log = relay.requests();
+    for (std::sregex_iterator it(log.begin(), log.end(), kCreate), end; it != end; ++it) names.push_back((*it)[1]);
+    return names;
+  };
+  CHECK(eventually([&] {
+    const auto names = created();
+    return std::none_of(names.begin(), names.end(), [](const std::string& name) {
+      return runProgram({"docker", "inspect", "--type", "container", name}).exitCode == 0 &&
+             runProgram({"docker", "inspect", "--format", "{{.State.Status}}", name}).out == "created\n";
+    });
+  }, std::chrono::seconds(30)));
 }
 
 TEST_CASE("drill: a container whose removal failed is asked again once the engine answers", "[security][outage]") {

@@ -29,7 +29,17 @@ ContainerPool::ContainerPool(asio::any_io_executor executor, DockerClient& docke
 
 asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image) {
   SandboxContainer container{{}, image, newUuidV4().substr(0, 12)};
-  container.id = co_await docker_.createContainer(lifecycle_.spec(container));
+  // Named, so that a create the engine carried out after our call timed out can still be
+  // found and removed: otherwise it would sit there, never started, for good.
+  const std::string name = "isol8-" + container.key;
+  std::exception_ptr createFailure;
+  try {
+    container.id = co_await docker_.createContainer(lifecycle_.spec(container), name);
+  } catch (const Error& e) {
+    createFailure = std::current_exception();
+    if (e.code() == errc::docker_unavailable) removeLater(name);
+  }
+  if (createFailure) std::rethrow_exception(createFailure);
   std::exception_ptr failure;
   try {
     // Attached before start, so the supervisor's first words are not lost.
