@@ -49,7 +49,7 @@ struct Fixture {
     runProgram({"docker", "rmi", kForeignImage});  // only the tag: isol8:bash keeps the image
   }
   std::string start(std::vector<std::string> args) {
-    args.insert(args.begin(), {"docker", "run", "-d"});
+    args.insert(args.begin(), {"docker", "run", "-d", "--network", "none"});  // needs no network (docker0 may be absent)
     args.insert(args.end(), {"sleep", "infinity"});
     const auto r = runProgram(args);
     REQUIRE(r.exitCode == 0);

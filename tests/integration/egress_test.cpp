@@ -11,38 +11,18 @@ using isol8::ExecutionRequest;
 using isol8::test::shellRequest;
 using isol8::NetworkMode;
 using isol8::test::BackgroundProcess;
+using TestServer = isol8::test::HelloServer;
 
 namespace {
 
-// A plain HTTP server on 0.0.0.0:<port> serving hello.txt; it logs every request it gets.
-struct TestServer {
-  isol8::test::TempDir dir;
-  int port = isol8::test::freeLoopbackPort();
-  std::unique_ptr<BackgroundProcess> process;
-  TestServer() {
-    dir.write("hello.txt", "hello from the test server\n");
-    process = std::make_unique<BackgroundProcess>(std::vector<std::string>{
-        "python3", "-u", "-m", "http.server", "--bind", "0.0.0.0", std::to_string(port), "--directory", dir.path});
-    REQUIRE(isol8::test::waitForPort(port));
-  }
-  std::string url(const std::string& host, const std::string& path = "/hello.txt") const {
-    return "http://" + host + ":" + std::to_string(port) + path;
-  }
-  bool saw(const std::string& path) const { return process->output().find("GET " + path) != std::string::npos; }
-};
-
 EngineOptions filtered(std::vector<std::string> allow, std::vector<std::string> deny, bool loopbackAllowed) {
-  EngineOptions options;
-  options.network = NetworkMode::filtered;
-  options.networkFilter.whitelist = std::move(allow);
-  options.networkFilter.blacklist = std::move(deny);
-  if (loopbackAllowed) options.networkFilter.allowedAddresses = {"127.0.0.1/32", "::1/128"};
-  options.logNetwork = true;
-  return options;
+  std::vector<std::string> loopback;
+  if (loopbackAllowed) loopback = {"127.0.0.1/32", "::1/128"};
+  return isol8::test::filteredOptions(std::move(allow), std::move(deny), std::move(loopback));
 }
 
-// curl through the proxy (HTTP_PROXY is set in the sandbox); prints the status code last.
-std::string curl(const std::string& args) { return "curl -s -m 10 -w ' %{http_code}' " + args + "; echo"; }
+using isol8::test::proxyCurl;
+std::string curl(const std::string& args) { return proxyCurl(args); }
 
 }  // namespace
 

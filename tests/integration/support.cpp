@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 extern char** environ;
@@ -166,6 +167,34 @@ BackgroundProcess::~BackgroundProcess() {
 }
 
 std::string BackgroundProcess::output() const { return slurp(logPath_); }
+
+HelloServer::HelloServer() : port(freeLoopbackPort()) {
+  dir.write("hello.txt", "hello from the test server\n");
+  process = std::make_unique<BackgroundProcess>(std::vector<std::string>{
+      "python3", "-u", "-m", "http.server", "--bind", "0.0.0.0", std::to_string(port), "--directory", dir.path});
+  if (!waitForPort(port)) throw std::runtime_error("the test HTTP server did not start: " + process->output());
+}
+
+std::string HelloServer::url(const std::string& host, const std::string& path) const {
+  return "http://" + host + ":" + std::to_string(port) + path;
+}
+
+bool HelloServer::saw(const std::string& path) const {
+  return process->output().find("GET " + path) != std::string::npos;
+}
+
+EngineOptions filteredOptions(std::vector<std::string> allow, std::vector<std::string> deny,
+                              std::vector<std::string> allowedAddresses) {
+  EngineOptions options;
+  options.network = NetworkMode::filtered;
+  options.networkFilter.whitelist = std::move(allow);
+  options.networkFilter.blacklist = std::move(deny);
+  options.networkFilter.allowedAddresses = std::move(allowedAddresses);
+  options.logNetwork = true;
+  return options;
+}
+
+std::string proxyCurl(const std::string& args) { return "curl -s -m 10 -g -w ' %{http_code}' " + args + "; echo"; }
 
 int freeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,14 @@ ExecutionRequest shellRequest(const std::string& cmd);
 // A buffered execute with small limits, for tests.
 ExecutionResult runCode(const std::string& runtime, const std::string& code, EngineOptions options = {});
 
+// A temporary directory removed at the end of the test.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+  std::string write(const std::string& name, const std::string& content) const;
+};
+
 // A program running in the background for the length of a test (a server the test talks
 // to); killed (SIGTERM, then SIGKILL) when destroyed. Output goes to files in a temp dir.
 class BackgroundProcess {
@@ -54,6 +63,26 @@ class BackgroundProcess {
   int pid_ = -1;
   std::string logPath_;
 };
+
+// A plain HTTP server on 0.0.0.0:<port> serving hello.txt ("hello from the test server\n") for
+// the length of a test; it logs every request it gets, so a test can tell what reached it.
+struct HelloServer {
+  HelloServer();
+  std::string url(const std::string& host, const std::string& path = "/hello.txt") const;
+  bool saw(const std::string& path) const;  // a GET of `path` arrived
+  TempDir dir;
+  int port;
+  std::unique_ptr<BackgroundProcess> process;
+};
+
+// Options of a filtered engine for tests that reach a HelloServer through the egress proxy:
+// the host patterns, CIDRs exempt from the address rule (loopback for a HelloServer), and
+// networkLogs on.
+EngineOptions filteredOptions(std::vector<std::string> allow, std::vector<std::string> deny,
+                              std::vector<std::string> allowedAddresses);
+// A shell command: curl through the proxy (HTTP_PROXY is set in the sandbox) with `args`,
+// printing the HTTP status last (" 200\n").
+std::string proxyCurl(const std::string& args);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int freeLoopbackPort();
@@ -71,13 +100,5 @@ std::string joined(const std::vector<std::string>& lines);  // each line + "\n"
 // does not match itself).
 std::string randomMarker(const std::string& prefix);
 std::string countMarked(const std::string& marker);
-
-// A temporary directory removed at the end of the test.
-struct TempDir {
-  TempDir();
-  ~TempDir();
-  std::string path;
-  std::string write(const std::string& name, const std::string& content) const;
-};
 
 }  // namespace isol8::test

@@ -330,3 +330,38 @@ TEST_CASE("config: engineOptionsFrom applies the local engine's keys", "[config]
   CHECK(o.tmpSize == "16m");
   CHECK(o.security.seccomp == isol8::SeccompMode::unconfined);
 }
+
+TEST_CASE("config: registries, Docker timeout, removal retries and sweeps, with their defaults", "[config]") {
+  const Config d;
+  CHECK(d.registries.at("python") == std::vector<std::string>{"pypi.org", "files.pythonhosted.org"});
+  CHECK(d.registries.at("node") == std::vector<std::string>{"registry.npmjs.org"});
+  CHECK(d.registries.at("bun") == std::vector<std::string>{"registry.npmjs.org"});
+  CHECK(d.registries.at("deno") == std::vector<std::string>{"jsr.io", "registry.npmjs.org"});
+  CHECK(d.registries.at("bash").empty());
+  CHECK(d.docker.timeoutMs == 30000);
+  CHECK(d.cleanup.removalRetryMs == 1000);
+  CHECK(d.cleanup.removalRetryMaxMs == 60000);
+  CHECK(d.server.sweepIntervalMs == 60000);
+
+  const Config c = parse(R"({"network": {"registries": {"python": ["pypi.internal.example", "127.0.0.1"]}},
+                             "docker": {"timeoutMs": 1}, "cleanup": {"removalRetryMs": 5, "removalRetryMaxMs": 50},
+                             "server": {"sweepIntervalMs": 1}})");
+  CHECK(c.registries.at("python") == std::vector<std::string>{"pypi.internal.example", "127.0.0.1"});
+  CHECK(c.registries.at("node") == std::vector<std::string>{"registry.npmjs.org"});  // runtime by runtime
+  const isol8::EngineOptions o = isol8::engineOptionsFrom(c);
+  CHECK(o.registries == c.registries);
+  CHECK(o.dockerTimeoutMs == 1);
+  CHECK(o.removalRetryMs == 5);
+  CHECK(o.removalRetryMaxMs == 50);
+  CHECK(toJson(parseConfig(toJson(c), "x")) == toJson(c));
+
+  CHECK_THROWS_WITH(parse(R"({"network": {"registries": {"ruby": ["rubygems.org"]}}})"),
+                    Catch::Contains("network.registries.ruby is not a runtime"));
+  CHECK_THROWS_WITH(parse(R"({"network": {"registries": {"node": ["https://registry.npmjs.org/"]}}})"),
+                    Catch::Contains("network.registries.node[0] must be a host name"));
+  CHECK_THROWS_WITH(parse(R"({"docker": {"timeoutMs": 0}})"), Catch::Contains("docker.timeoutMs must be a positive number"));
+  CHECK_THROWS_WITH(parse(R"({"cleanup": {"removalRetryMs": 0}})"),
+                    Catch::Contains("cleanup.removalRetryMs must be a positive number"));
+  CHECK_THROWS_WITH(parse(R"({"server": {"sweepIntervalMs": 0}})"),
+                    Catch::Contains("server.sweepIntervalMs must be a positive number"));
+}

@@ -119,3 +119,25 @@ TEST_CASE("isValidHost", "[host_policy]") {
   CHECK(isValidHost(std::string(63, 'a') + ".com"));
   CHECK_FALSE(isValidHost(std::string(254, 'a')));
 }
+
+TEST_CASE("HostPolicy: an IP literal cannot bypass a pattern by its spelling", "[host_policy]") {
+  const HostPolicy deny(Patterns{}, Patterns{R"(^127\.0\.0\.1$)", R"(^\[::1\]$)"});
+  for (const char* host : {"127.0.0.1", "[::ffff:127.0.0.1]", "[::FFFF:7F00:1]", "[0:0:0:0:0:ffff:7f00:1]", "2130706433",
+                           "0x7f.0.0.1", "127.1", "0177.0.0.1", "0x7f000001", "127.0.0.1.", "[0:0:0:0:0:0:0:1]", "[::0:1]"}) {
+    INFO(host);
+    CHECK(deny.check(host) == HostVerdict::denied);
+  }
+  CHECK(deny.check("127.0.0.2") == HostVerdict::allowed);
+  CHECK(deny.check("[::ffff:127.0.0.2]") == HostVerdict::allowed);
+  // The written form still counts: a pattern for the mapped spelling keeps matching it.
+  const HostPolicy mapped(Patterns{}, Patterns{R"(^\[::ffff:127\.0\.0\.1\]$)"});
+  CHECK(mapped.check("[::ffff:127.0.0.1]") == HostVerdict::denied);
+  // Allow needs a match in either form.
+  const HostPolicy allow(Patterns{R"(^10\.1\.2\.3$)"}, Patterns{});
+  CHECK(allow.allows("[::ffff:10.1.2.3]"));
+  CHECK(allow.allows("167838211"));
+  CHECK_FALSE(allow.allows("[::ffff:10.1.2.4]"));
+  // Names are not IP literals, even when they contain digits.
+  const HostPolicy names(Patterns{}, Patterns{R"(^1\.2\.3\.4$)"});
+  CHECK(names.allows("1.2.3.4.example.com"));
+}

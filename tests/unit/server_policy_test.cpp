@@ -31,11 +31,31 @@ TEST_CASE("policy: no options, or the server's own values, are within the policy
   same.maxOutputSize = 1048576;
   same.sandboxSize = "512m";
   same.tmpSize = "256m";
-  same.network = isol8::NetworkMode::filtered;
+  same.network = isol8::NetworkMode::none;
   same.seccomp = isol8::SeccompMode::strict;
   same.persist = false;
   same.readonlyRootFs = true;
   CHECK_FALSE(check(same));
+}
+
+TEST_CASE("policy: filtered needs the server's consent when its own network is none without a whitelist", "[unit]") {
+  ClientOptions filtered;
+  filtered.network = isol8::NetworkMode::filtered;
+  CHECK(check(filtered) == "options.network \"filtered\" is not allowed by this server");
+  Config consent;
+  consent.server.allowFilteredNetwork = true;
+  CHECK_FALSE(check(filtered, consent));
+  Config ownFiltered;
+  ownFiltered.defaults.network = isol8::NetworkMode::filtered;
+  CHECK_FALSE(check(filtered, ownFiltered));
+  Config ownHost;
+  ownHost.defaults.network = isol8::NetworkMode::host;
+  CHECK_FALSE(check(filtered, ownHost));  // narrower than the server's own
+  Config whitelist;
+  whitelist.network.whitelist = {"^pypi\\.org$"};
+  CHECK_FALSE(check(filtered, whitelist));  // bounded by the server's whitelist
+  CHECK(isol8::parseConfig(R"({"server":{"allowFilteredNetwork":true}})", "x.json").server.allowFilteredNetwork);
+  CHECK_FALSE(isol8::Config{}.server.allowFilteredNetwork);
 }
 
 TEST_CASE("policy: limits up to the maximum pass, beyond it are refused", "[unit]") {

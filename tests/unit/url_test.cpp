@@ -134,3 +134,29 @@ TEST_CASE("urlFileName: last path segment", "[url]") {
   CHECK(urlFileName("https://h.example/my%20script.sh") == "my script.sh");
   CHECK(urlFileName("not a url") == "");
 }
+
+TEST_CASE("canonicalIpHost: one spelling per IP address", "[url]") {
+  const std::vector<std::pair<std::string, std::string>> spellings{
+      {"127.0.0.1", "127.0.0.1"},
+      {"2130706433", "127.0.0.1"},
+      {"0x7f.0.0.1", "127.0.0.1"},
+      {"0X7F.1", "127.0.0.1"},
+      {"127.1", "127.0.0.1"},
+      {"0177.0.0.1", "127.0.0.1"},
+      {"[::ffff:127.0.0.1]", "127.0.0.1"},
+      {"[::FFFF:7f00:1]", "127.0.0.1"},
+      {"::ffff:a9fe:a9fe", "169.254.169.254"},
+      {"[0:0:0:0:0:0:0:1]", "[::1]"},
+      {"[FD00:EC2:0::254]", "[fd00:ec2::254]"},
+      {"[2001:db8:0:0:1:0:0:1]", "[2001:db8::1:0:0:1]"},
+  };
+  for (const auto& [host, canonical] : spellings) {
+    INFO(host);
+    CHECK(canonicalIpHost(host) == std::optional<std::string>(canonical));
+  }
+  // Not IP literals: names, out-of-range numbers, bad brackets.
+  for (const char* host : {"example.com", "1.2.3.4.example.com", "256.1.1.1", "[127.0.0.1]", "[::1", ""}) {
+    INFO(host);
+    CHECK_FALSE(canonicalIpHost(host).has_value());
+  }
+}

@@ -23,6 +23,7 @@ struct Isol8Container {
   std::string state;  // running, exited, created, ...
   std::int64_t created = 0;  // Unix seconds
   std::string engineId;      // label isol8.engine: the engine that created it ("" if none)
+  std::string owner;         // label isol8.owner: the engine or server it belongs to ("" if none)
 };
 
 // An image cleanup would remove.
@@ -34,8 +35,11 @@ struct Isol8Image {
 };
 
 // Containers labelled isol8.managed=true (whatever their image), plus containers created from
-// an image named isol8:* or isol8-custom:* (the original's containers carry no label).
-boost::asio::awaitable<std::vector<Isol8Container>> asyncListIsol8Containers();
+// an image named isol8:* or isol8-custom:* (the original's containers carry no label), except
+// those whose owner (label isol8.owner: an engine or server) is still running on this
+// machine: cleanup never pulls a container from under a live run or session.
+// `includeLiveOwners`: the live owners' too (isol8-server, to find its own engines' containers).
+boost::asio::awaitable<std::vector<Isol8Container>> asyncListIsol8Containers(bool includeLiveOwners = false);
 // Images with a repo tag isol8:*, plus images labelled org.isol8.runtime (custom images).
 boost::asio::awaitable<std::vector<Isol8Image>> asyncListIsol8Images();
 
@@ -52,7 +56,7 @@ boost::asio::awaitable<CleanupReport> asyncRemoveImages(std::vector<Isol8Image> 
 
 // Blocking twins, for programs without an io_context. All throw Error(docker_unavailable)
 // when no Docker engine answers.
-std::vector<Isol8Container> listIsol8Containers();
+std::vector<Isol8Container> listIsol8Containers(bool includeLiveOwners = false);
 std::vector<Isol8Image> listIsol8Images();
 CleanupReport cleanupContainers();
 CleanupReport cleanupImages();

@@ -29,6 +29,13 @@ struct ExecutionDefaults {
 struct CleanupConfig {
   bool autoPrune = true;                   // the server prunes idle sessions
   std::int64_t maxContainerAgeMs = 3600000;  // idle time after which a session is pruned
+  std::int64_t removalRetryMs = 1000;        // first retry of a failed container removal
+  std::int64_t removalRetryMaxMs = 60000;    // the retries' longest pause
+};
+
+// The Docker Engine API client.
+struct DockerConfig {
+  std::int64_t timeoutMs = 30000;  // the longest any one API call may take
 };
 
 // The remote-code policy (isol8/network_policy.hpp) under its config-file name.
@@ -59,6 +66,9 @@ struct AuthConfig {
 // client may ask for less, never for more.
 struct ServerPolicy {
   bool allowHostNetwork = false;        // options.network "host"
+  // options.network "filtered" when the server's own network is none and it has no whitelist
+  // (filtered with an empty whitelist reaches every public host: a widening of none).
+  bool allowFilteredNetwork = false;
   bool allowCustomSeccomp = false;      // options.security.seccomp "unconfined" or "custom"
   bool allowPersist = false;            // options.persist (containers left running)
   std::vector<std::string> allowedImages;  // exact names options.image may take
@@ -81,6 +91,8 @@ struct ServerPolicy {
   std::int64_t maxSessions = 100;          // sessions, all tenants (429 beyond)
   std::int64_t maxSessionsPerTenant = 20;  // sessions of one tenant (or of the master key)
   std::int64_t rateLimitPerMinute = 6000;  // requests per API key; 0: no limit (429 + Retry-After beyond)
+  // How often the server removes leftovers of its own (label isol8.owner) whose engine is gone.
+  std::int64_t sweepIntervalMs = 60000;
   // Runtimes whose warm pools are filled at startup (python first); [] fills none.
   std::vector<std::string> prewarm{"python", "node", "bun", "deno", "bash"};
 };
@@ -98,7 +110,9 @@ struct Config {
   int maxConcurrent = 10;
   ExecutionDefaults defaults;
   NetworkFilter network;
+  PackageRegistries registries = defaultPackageRegistries();  // network.registries
   CleanupConfig cleanup;
+  DockerConfig docker;
   PoolStrategy poolStrategy = PoolStrategy::fast;
   PoolSize poolSize;
   SecurityOptions security;  // customProfilePath empty: unset

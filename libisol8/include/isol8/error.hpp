@@ -19,6 +19,7 @@ enum class errc {
   cancelled,             // the run was stopped (stream abandoned, engine stopped)
   no_container,          // putFile/getFile without a persistent container
   server_error,          // an isol8 server (RemoteIsol8) refused or failed a request
+  container_gone,        // the persistent container died or was removed outside isol8 (its files are lost)
 };
 
 const std::error_category& category();

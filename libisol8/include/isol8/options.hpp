@@ -34,6 +34,13 @@ struct PoolSize {
   int dirty = 1;
 };
 
+// Per runtime, the host names of its package registry: in filtered mode an install step (and
+// only it) may reach them. From the engine's configuration, never from the sandbox or image.
+using PackageRegistries = std::map<std::string, std::vector<std::string>>;
+// python: pypi.org, files.pythonhosted.org; node, bun: registry.npmjs.org; deno: jsr.io,
+// registry.npmjs.org; bash: none.
+PackageRegistries defaultPackageRegistries();
+
 struct EngineOptions {
   ExecutionMode mode = ExecutionMode::ephemeral;
   NetworkMode network = NetworkMode::none;
@@ -62,6 +69,18 @@ struct EngineOptions {
   bool persist = false;  // keep the container after the run (for inspection)
   // isol8-server's session id: put on the engine's containers as label isol8.session.
   std::string sessionLabel;
+  PackageRegistries registries = defaultPackageRegistries();
+  // Every Docker Engine API call must be answered within this (a frozen engine fails the
+  // call with Error(docker_unavailable) instead of hanging it); ms.
+  std::int64_t dockerTimeoutMs = 30000;
+  // A container whose removal failed is asked again after this, doubling up to the maximum,
+  // for as long as the engine lives; ms.
+  std::int64_t removalRetryMs = 1000;
+  std::int64_t removalRetryMaxMs = 60000;
+  // Label isol8.owner of the engine's containers, and the name of the lock that says the
+  // owner is alive (cleanup spares a live owner's containers). Empty: the engine's own id.
+  // isol8-server sets one stable across its restarts, to sweep what a killed run left.
+  std::string owner;
 };
 
 // Parses "none" / "host" / "filtered"; nullopt for anything else.

@@ -18,6 +18,7 @@ class Category : public std::error_category {
       case errc::cancelled: return "cancelled";
       case errc::no_container: return "no active container";
       case errc::server_error: return "isol8 server error";
+      case errc::container_gone: return "container gone";
     }
     return "unknown isol8 error";
   }

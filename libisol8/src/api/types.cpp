@@ -16,6 +16,14 @@ const char* toString(StreamEvent::Type type) {
 
 const char* toString(StreamEvent::Phase phase) { return phase == StreamEvent::Phase::setup ? "setup" : "code"; }
 
+PackageRegistries defaultPackageRegistries() {
+  return {{"python", {"pypi.org", "files.pythonhosted.org"}},
+          {"node", {"registry.npmjs.org"}},
+          {"bun", {"registry.npmjs.org"}},
+          {"deno", {"jsr.io", "registry.npmjs.org"}},
+          {"bash", {}}};
+}
+
 std::optional<NetworkMode> parseNetworkMode(const std::string& text) {
   if (text == "none") return NetworkMode::none;
   if (text == "host") return NetworkMode::host;

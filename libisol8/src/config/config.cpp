@@ -69,6 +69,10 @@ EngineOptions engineOptionsFrom(const Config& config) {
   options.maxConcurrent = config.maxConcurrent;
   options.debug = config.debug;
   options.remoteCode = config.remoteCode;
+  options.registries = config.registries;
+  options.dockerTimeoutMs = config.docker.timeoutMs;
+  options.removalRetryMs = config.cleanup.removalRetryMs;
+  options.removalRetryMaxMs = config.cleanup.removalRetryMaxMs;
   return options;
 }
 

@@ -41,10 +41,17 @@ std::string toJson(const Config& c) {
   defaults["maxFileSize"] = c.defaults.maxFileSize;
   root["defaults"] = std::move(defaults);
 
+  json::object registries;
+  for (const auto& [runtime, hosts] : c.registries) registries[runtime] = stringList(hosts);
   root["network"] = json::object{{"whitelist", stringList(c.network.whitelist)},
                                  {"blacklist", stringList(c.network.blacklist)},
-                                 {"allowedAddresses", stringList(c.network.allowedAddresses)}};
-  root["cleanup"] = json::object{{"autoPrune", c.cleanup.autoPrune}, {"maxContainerAgeMs", c.cleanup.maxContainerAgeMs}};
+                                 {"allowedAddresses", stringList(c.network.allowedAddresses)},
+                                 {"registries", std::move(registries)}};
+  root["cleanup"] = json::object{{"autoPrune", c.cleanup.autoPrune},
+                                 {"maxContainerAgeMs", c.cleanup.maxContainerAgeMs},
+                                 {"removalRetryMs", c.cleanup.removalRetryMs},
+                                 {"removalRetryMaxMs", c.cleanup.removalRetryMaxMs}};
+  root["docker"] = json::object{{"timeoutMs", c.docker.timeoutMs}};
   root["poolStrategy"] = toString(c.poolStrategy);
   root["poolSize"] = json::object{{"clean", c.poolSize.clean}, {"dirty", c.poolSize.dirty}};
 
@@ -86,6 +93,7 @@ std::string toJson(const Config& c) {
 
   json::object server;
   server["allowHostNetwork"] = c.server.allowHostNetwork;
+  server["allowFilteredNetwork"] = c.server.allowFilteredNetwork;
   server["allowCustomSeccomp"] = c.server.allowCustomSeccomp;
   server["allowPersist"] = c.server.allowPersist;
   server["allowedImages"] = stringList(c.server.allowedImages);
@@ -107,6 +115,7 @@ std::string toJson(const Config& c) {
   server["maxSessions"] = c.server.maxSessions;
   server["maxSessionsPerTenant"] = c.server.maxSessionsPerTenant;
   server["rateLimitPerMinute"] = c.server.rateLimitPerMinute;
+  server["sweepIntervalMs"] = c.server.sweepIntervalMs;
   server["prewarm"] = stringList(c.server.prewarm);
   root["server"] = std::move(server);
 

@@ -18,6 +18,7 @@
 #include "isol8/config.hpp"
 #include "isol8/error.hpp"
 #include "isol8/runtime_registry.hpp"
+#include "network/host_policy.hpp"
 
 namespace isol8 {
 
@@ -183,6 +184,12 @@ class ConfigReader {
   std::string source_;
 };
 
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 void readDefaults(const ConfigReader& r, const json::object& o, ExecutionDefaults& d) {
   constexpr std::string_view p = "defaults.";
   r.readInteger(o, p, "timeoutMs", d.timeoutMs);
@@ -195,16 +202,37 @@ void readDefaults(const ConfigReader& r, const json::object& o, ExecutionDefault
   r.readInteger(o, p, "maxFileSize", d.maxFileSize);
 }
 
-void readNetwork(const ConfigReader& r, const json::object& o, NetworkFilter& n) {
+// network.registries: {"<runtime>": ["host", ...]}; a runtime named replaces its default list,
+// the others keep theirs.
+void readRegistries(const ConfigReader& r, const json::object& o, PackageRegistries& registries) {
+  const auto* section = r.section(o, "registries");
+  if (!section) return;
+  const auto runtimes = RuntimeRegistry::list();
+  for (const auto& entry : *section) {
+    const std::string name(entry.key());
+    if (std::find(runtimes.begin(), runtimes.end(), name) == runtimes.end())
+      r.fail(fmt::format("network.registries.{} is not a runtime (one of {})", name, joined(runtimes)));
+    r.readStringList(*section, "network.registries.", name, registries[name],
+                     [&r](const std::string& itemName, const std::string& host) {
+                       if (!detail::isValidHost(detail::normalizeHost(host)))
+                         r.fail(fmt::format("{} must be a host name such as \"pypi.org\", got \"{}\"", itemName, host));
+                     });
+  }
+}
+
+void readNetwork(const ConfigReader& r, const json::object& o, NetworkFilter& n, PackageRegistries& registries) {
   auto pattern = [&r](const std::string& name, const std::string& item) { r.checkPattern(name, item); };
   r.readStringList(o, "network.", "whitelist", n.whitelist, pattern);
   r.readStringList(o, "network.", "blacklist", n.blacklist, pattern);
   r.readStringList(o, "network.", "allowedAddresses", n.allowedAddresses, {});
+  readRegistries(r, o, registries);
 }
 
 void readCleanup(const ConfigReader& r, const json::object& o, CleanupConfig& c) {
   r.readBool(o, "cleanup.", "autoPrune", c.autoPrune);
   r.readInteger(o, "cleanup.", "maxContainerAgeMs", c.maxContainerAgeMs);
+  r.readInteger(o, "cleanup.", "removalRetryMs", c.removalRetryMs);
+  r.readInteger(o, "cleanup.", "removalRetryMaxMs", c.removalRetryMaxMs);
 }
 
 void readPoolSize(const ConfigReader& r, const json::value& value, PoolSize& size) {
@@ -264,15 +292,10 @@ void readAuth(const ConfigReader& r, const json::object& o, AuthConfig& a) {
   r.readInteger(o, "auth.", "cleanupIntervalMs", a.cleanupIntervalMs);
 }
 
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
 void readServer(const ConfigReader& r, const json::object& o, ServerPolicy& s) {
   constexpr std::string_view p = "server.";
   r.readBool(o, p, "allowHostNetwork", s.allowHostNetwork);
+  r.readBool(o, p, "allowFilteredNetwork", s.allowFilteredNetwork);
   r.readBool(o, p, "allowCustomSeccomp", s.allowCustomSeccomp);
   r.readBool(o, p, "allowPersist", s.allowPersist);
   r.readStringList(o, p, "allowedImages", s.allowedImages, {});
@@ -306,6 +329,7 @@ void readServer(const ConfigReader& r, const json::object& o, ServerPolicy& s) {
   r.readInteger(o, p, "rateLimitPerMinute", s.rateLimitPerMinute, 0);
   r.readSize(o, p, "maxBodySize", s.maxBodySize);
   r.readSize(o, p, "maxBodiesInFlight", s.maxBodiesInFlight);
+  r.readInteger(o, p, "sweepIntervalMs", s.sweepIntervalMs);
   const auto runtimes = RuntimeRegistry::list();
   r.readStringList(o, p, "prewarm", s.prewarm, [&](const std::string& name, const std::string& item) {
     if (std::find(runtimes.begin(), runtimes.end(), item) == runtimes.end())
@@ -355,8 +379,9 @@ Config parseConfig(std::string_view text, std::string source) {
   r.readBool(root, "", "debug", config.debug);
   r.readInteger(root, "", "maxConcurrent", config.maxConcurrent);
   if (const auto* o = r.section(root, "defaults")) readDefaults(r, *o, config.defaults);
-  if (const auto* o = r.section(root, "network")) readNetwork(r, *o, config.network);
+  if (const auto* o = r.section(root, "network")) readNetwork(r, *o, config.network, config.registries);
   if (const auto* o = r.section(root, "cleanup")) readCleanup(r, *o, config.cleanup);
+  if (const auto* o = r.section(root, "docker")) r.readInteger(*o, "docker.", "timeoutMs", config.docker.timeoutMs);
   r.readEnum(root, "", "poolStrategy", config.poolStrategy, &parsePoolStrategy, "fast, secure");
   if (const auto* v = ConfigReader::field(root, "poolSize")) readPoolSize(r, *v, config.poolSize);
   if (const auto* o = r.section(root, "security")) readSecurity(r, *o, config.security);

@@ -1,6 +1,9 @@
 #include "docker/docker_client.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -66,25 +69,77 @@ std::string dockerUnavailableMessage(const DockerEndpoint& endpoint, const std::
 
 namespace {
 
-asio::awaitable<Socket> connectTo(const DockerEndpoint& ep) {
+// Closes the socket when the limit passes, so that a frozen engine (accepting, never
+// answering) fails the call instead of hanging it. Destroy it before the socket.
+class Deadline {
+ public:
+  Deadline(Socket& socket, std::chrono::milliseconds limit) : timer_(socket.get_executor()), socket_(socket) {
+    arm(limit);
+  }
+  ~Deadline() { disarm(); }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  // Starts the limit over (streams: the time without a byte).
+  void arm(std::chrono::milliseconds limit) {
+    disarm();
+    state_ = std::make_shared<State>();
+    limit_ = limit;
+    timer_.expires_after(limit);
+    timer_.async_wait([state = state_, &socket = socket_](const boost::system::error_code& ec) {
+      if (ec || state->disarmed) return;
+      state->expired = true;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    });
+  }
+  void disarm() {
+    if (!state_) return;
+    state_->disarmed = true;  // a handler already queued must not touch the socket
+    timer_.cancel();
+  }
+  bool expired() const { return state_ && state_->expired; }
+  std::chrono::milliseconds limit() const { return limit_; }
+
+ private:
+  struct State {
+    bool disarmed = false;
+    bool expired = false;
+  };
+  asio::steady_timer timer_;
+  Socket& socket_;
+  std::shared_ptr<State> state_;
+  std::chrono::milliseconds limit_{0};
+};
+
+Error timedOut(const DockerEndpoint& ep, std::chrono::milliseconds limit, std::string_view what) {
+  return Error(errc::docker_unavailable, fmt::format("The Docker engine at {} did not answer within {} ms ({})",
+                                                     ep.describe(), limit.count(), what));
+}
+
+// Opens `socket` to the engine (under the caller's deadline).
+asio::awaitable<void> connectTo(const DockerEndpoint& ep, Socket& socket, const Deadline& deadline, std::string_view what) {
   auto executor = co_await asio::this_coro::executor;
   boost::system::error_code ec;
   if (ep.kind == DockerEndpoint::Kind::unix_socket) {
     asio::generic::stream_protocol::endpoint target{asio::local::stream_protocol::endpoint(ep.path)};
-    Socket socket(executor, target.protocol());
-    std::tie(ec) = co_await socket.async_connect(target, asio::as_tuple(use_awaitable));
-    if (!ec) co_return socket;
+    socket.open(target.protocol(), ec);
+    if (!ec) std::tie(ec) = co_await socket.async_connect(target, asio::as_tuple(use_awaitable));
+    if (!ec) co_return;
   } else {
     asio::ip::tcp::resolver resolver(executor);
     auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, asio::as_tuple(use_awaitable));
     ec = rec;
     for (const auto& entry : results) {
       asio::generic::stream_protocol::endpoint target{entry.endpoint()};
-      Socket socket(executor, target.protocol());
-      std::tie(ec) = co_await socket.async_connect(target, asio::as_tuple(use_awaitable));
-      if (!ec) co_return socket;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      socket.open(target.protocol(), ec);
+      if (!ec) std::tie(ec) = co_await socket.async_connect(target, asio::as_tuple(use_awaitable));
+      if (!ec) co_return;
     }
   }
+  if (deadline.expired()) throw timedOut(ep, deadline.limit(), what);
   throw Error(errc::docker_unavailable, dockerUnavailableMessage(ep, ec.message()));
 }
 
@@ -101,13 +156,16 @@ http::request<http::string_body> makeRequest(std::string_view method, const std:
   return req;
 }
 
-// Connects and writes the request; the caller reads the response from the returned socket.
-asio::awaitable<Socket> sendRequest(const DockerEndpoint& ep, http::request<http::string_body> req) {
-  Socket socket = co_await connectTo(ep);
+// Connects and writes the request; the caller reads the response from `socket`.
+asio::awaitable<void> sendRequest(const DockerEndpoint& ep, Socket& socket, const Deadline& deadline,
+                                  http::request<http::string_body> req) {
+  const std::string what = std::string(req.method_string().data(), req.method_string().size()) + " " +
+                           std::string(req.target().data(), req.target().size());
+  co_await connectTo(ep, socket, deadline, what);
   auto [ec, written] = co_await http::async_write(socket, req, asio::as_tuple(use_awaitable));
+  if (deadline.expired()) throw timedOut(ep, deadline.limit(), what);
   if (ec) throw Error(errc::docker_unavailable, dockerUnavailableMessage(ep, ec.message()));
   (void)written;
-  co_return socket;
 }
 
 std::string errorMessageOf(const std::string& body) {
@@ -164,15 +222,25 @@ class SocketExecConnection final : public ExecConnection {
 
 }  // namespace
 
-DockerClient::DockerClient(DockerEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+DockerClient::DockerClient(DockerEndpoint endpoint, std::chrono::milliseconds timeout)
+    : endpoint_(std::move(endpoint)), timeout_(timeout) {}
+
+std::chrono::milliseconds DockerClient::buildQuietLimit() const {
+  // A build step (a package manager fetching, a compiler) may print nothing for minutes.
+  return std::max<std::chrono::milliseconds>(timeout_, kBuildQuietLimit);
+}
 
 asio::awaitable<DockerClient::Response> DockerClient::request(std::string_view method, const std::string& target,
                                                               std::string body, std::string_view contentType) {
-  Socket socket = co_await sendRequest(endpoint_, makeRequest(method, target, std::move(body), contentType));
+  const auto executor = co_await asio::this_coro::executor;
+  Socket socket(executor);
+  const Deadline deadline(socket, timeout_);
+  co_await sendRequest(endpoint_, socket, deadline, makeRequest(method, target, std::move(body), contentType));
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(boost::none);
   auto [rec, read] = co_await http::async_read(socket, buffer, parser, asio::as_tuple(use_awaitable));
+  if (deadline.expired()) throw timedOut(endpoint_, timeout_, fmt::format("{} {}", method, target));
   if (rec) throw Error(errc::docker_error, fmt::format("{} {}: {}", method, target, rec.message()));
   (void)read;
   auto res = parser.release();
@@ -189,12 +257,19 @@ asio::awaitable<DockerClient::Response> DockerClient::checked(std::string_view m
 // Reads a streaming JSON-lines response (build, pull, import progress) message by message.
 asio::awaitable<void> DockerClient::streamLines(std::string_view method, const std::string& target, std::string body,
                                                 std::string_view contentType,
-                                                const std::function<void(const json::object&)>& onMessage) {
-  Socket socket = co_await sendRequest(endpoint_, makeRequest(method, target, std::move(body), contentType));
+                                                const std::function<void(const json::object&)>& onMessage,
+                                                std::chrono::milliseconds quietLimit) {
+  // A build or pull may run for long: the limit is on silence, restarted by every chunk.
+  const auto executor = co_await asio::this_coro::executor;
+  Socket socket(executor);
+  Deadline deadline(socket, quietLimit);
+  const auto what = [&] { return fmt::format("{} {}", method, target); };
+  co_await sendRequest(endpoint_, socket, deadline, makeRequest(method, target, std::move(body), contentType));
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
   auto [hec, hn] = co_await http::async_read_header(socket, buffer, parser, asio::as_tuple(use_awaitable));
+  if (deadline.expired()) throw timedOut(endpoint_, quietLimit, what());
   if (hec) throw Error(errc::docker_error, fmt::format("{} {}: {}", method, target, hec.message()));
   (void)hn;
   unsigned status = parser.get().result_int();
@@ -203,8 +278,10 @@ asio::awaitable<void> DockerClient::streamLines(std::string_view method, const s
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
+    deadline.arm(quietLimit);
     auto [ec, n] = co_await http::async_read_some(socket, buffer, parser, asio::as_tuple(use_awaitable));
     if (ec == http::error::need_buffer) ec = {};
+    if (deadline.expired()) throw timedOut(endpoint_, quietLimit, what());
     if (ec) throw Error(errc::docker_error, fmt::format("{} {}: {}", method, target, ec.message()));
     (void)n;
     pending.append(chunk.data(), chunk.size() - parser.get().body().size);
@@ -252,10 +329,13 @@ asio::awaitable<json::array> DockerClient::listImages(const json::object& filter
 
 asio::awaitable<void> DockerClient::buildImage(std::string contextTar, const std::string& query, LineHandler onLine) {
   std::string failure;
-  co_await streamLines("POST", "/build?" + query, std::move(contextTar), "application/x-tar", [&](const json::object& m) {
-    if (auto* s = m.if_contains("stream"); s && s->is_string() && onLine) onLine(s->as_string());
-    if (auto* e = m.if_contains("error"); e && e->is_string()) failure = std::string(e->as_string());
-  });
+  co_await streamLines(
+      "POST", "/build?" + query, std::move(contextTar), "application/x-tar",
+      [&](const json::object& m) {
+        if (auto* s = m.if_contains("stream"); s && s->is_string() && onLine) onLine(s->as_string());
+        if (auto* e = m.if_contains("error"); e && e->is_string()) failure = std::string(e->as_string());
+      },
+      buildQuietLimit());
   if (!failure.empty()) throw Error(errc::image_build_failed, failure);
 }
 
@@ -268,9 +348,12 @@ asio::awaitable<void> DockerClient::importImage(const std::string& tarPath, cons
   std::string query = "/images/create?fromSrc=-&repo=" + urlEncode(repo) + "&tag=" + urlEncode(tag);
   for (const auto& change : changes) query += "&changes=" + urlEncode(change);
   std::string failure;
-  co_await streamLines("POST", query, std::move(content).str(), "application/x-tar", [&](const json::object& m) {
-    if (auto* e = m.if_contains("error"); e && e->is_string()) failure = std::string(e->as_string());
-  });
+  co_await streamLines(
+      "POST", query, std::move(content).str(), "application/x-tar",
+      [&](const json::object& m) {
+        if (auto* e = m.if_contains("error"); e && e->is_string()) failure = std::string(e->as_string());
+      },
+      buildQuietLimit());
   if (!failure.empty()) throw Error(errc::image_build_failed, "docker import failed: " + failure);
 }
 
@@ -281,7 +364,8 @@ asio::awaitable<void> DockerClient::pullImage(const std::string& image, const st
                          if (auto* s = m.if_contains("status"); s && s->is_string() && onLine) onLine(s->as_string());
                          if (auto* e = m.if_contains("error"); e && e->is_string())
                            failure = std::string(e->as_string());
-                       });
+                       },
+                       buildQuietLimit());
   if (!failure.empty()) throw Error(errc::docker_error, failure);
 }
 
@@ -344,9 +428,12 @@ asio::awaitable<std::int64_t> DockerClient::waitContainer(const std::string& id)
 
 asio::awaitable<void> DockerClient::events(const json::object& filters, std::int64_t since, std::int64_t until,
                                            const std::function<void(const json::object&)>& onEvent) {
+  // Quiet until `until` is normal: the limit counts from then.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  const auto wait = std::chrono::seconds(std::max<std::int64_t>(0, until - now.count()));
   co_await streamLines("GET",
                        fmt::format("/events?since={}&until={}&filters={}", since, until, urlEncode(json::serialize(filters))),
-                       {}, "application/json", onEvent);
+                       {}, "application/json", onEvent, timeout_ + wait);
 }
 
 asio::awaitable<std::string> DockerClient::createExec(const std::string& containerId, const json::object& spec) {
@@ -358,15 +445,20 @@ namespace {
 
 // Sends a request that asks the engine to hand over the raw connection (exec start, attach):
 // what follows the response header is the multiplexed stream, and half-closing it ends stdin.
-asio::awaitable<std::unique_ptr<ExecConnection>> hijack(const DockerEndpoint& endpoint, std::string_view what,
-                                                         http::request<http::string_body> req) {
+asio::awaitable<std::unique_ptr<ExecConnection>> hijack(const DockerEndpoint& endpoint, std::chrono::milliseconds limit,
+                                                         std::string_view what, http::request<http::string_body> req) {
   req.set(http::field::connection, "Upgrade");
   req.set(http::field::upgrade, "tcp");
-  Socket socket = co_await sendRequest(endpoint, std::move(req));
+  const auto executor = co_await asio::this_coro::executor;
+  Socket socket(executor);
+  std::optional<Deadline> deadline(std::in_place, socket, limit);  // the handshake only: the stream is long-lived
+  co_await sendRequest(endpoint, socket, *deadline, std::move(req));
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> parser;
   parser.skip(true);  // the body that follows is the raw stream, not HTTP
   auto [rec, n] = co_await http::async_read_header(socket, buffer, parser, asio::as_tuple(use_awaitable));
+  if (deadline->expired()) throw timedOut(endpoint, limit, what);
+  deadline.reset();
   if (rec) throw Error(errc::docker_error, fmt::format("{}: {}", what, rec.message()));
   (void)n;
   unsigned status = parser.get().result_int();
@@ -381,13 +473,13 @@ asio::awaitable<std::unique_ptr<ExecConnection>> hijack(const DockerEndpoint& en
 }  // namespace
 
 asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::startExec(const std::string& execId) {
-  co_return co_await hijack(endpoint_, "exec start",
+  co_return co_await hijack(endpoint_, timeout_, "exec start",
                             makeRequest("POST", "/exec/" + execId + "/start", R"({"Detach":false,"Tty":false})",
                                         "application/json"));
 }
 
 asio::awaitable<std::unique_ptr<ExecConnection>> DockerClient::attachContainer(const std::string& id) {
-  co_return co_await hijack(endpoint_, "attach",
+  co_return co_await hijack(endpoint_, timeout_, "attach",
                             makeRequest("POST", "/containers/" + id + "/attach?stream=1&stdin=1&stdout=1&stderr=1", {},
                                         "application/json"));
 }

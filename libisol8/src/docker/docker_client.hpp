@@ -3,6 +3,7 @@
 // concurrently. Beast stays inside docker_client.cpp; this header shows only Asio and JSON.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,11 +59,20 @@ struct ExecState {
   std::int64_t pid = 0;
 };
 
+// EngineOptions::dockerTimeoutMs's default.
+inline constexpr std::chrono::milliseconds kDefaultDockerTimeout{30000};
+// Image build, pull and import stream progress: the longest silence they may have (or the
+// timeout, when that is longer).
+inline constexpr std::chrono::milliseconds kBuildQuietLimit{600000};
+
 class DockerClient {
  public:
   using LineHandler = std::function<void(std::string_view)>;
 
-  explicit DockerClient(DockerEndpoint endpoint = DockerEndpoint::fromEnvironment());
+  // `timeout`: the longest any call may take (streams: the longest silence; hijacked
+  // connections: the handshake); past it the call throws Error(docker_unavailable).
+  explicit DockerClient(DockerEndpoint endpoint = DockerEndpoint::fromEnvironment(),
+                        std::chrono::milliseconds timeout = kDefaultDockerTimeout);
 
   // Throws Error(docker_unavailable) when nothing answers at the endpoint.
   boost::asio::awaitable<void> ping();
@@ -124,9 +134,13 @@ class DockerClient {
   boost::asio::awaitable<Response> checked(std::string_view method, const std::string& target, std::string body = {},
                                            std::string_view contentType = "application/json");
   boost::asio::awaitable<void> streamLines(std::string_view method, const std::string& target, std::string body,
-                                           std::string_view contentType, const std::function<void(const boost::json::object&)>& onMessage);
+                                           std::string_view contentType, const std::function<void(const boost::json::object&)>& onMessage,
+                                           std::chrono::milliseconds quietLimit);
+
+  std::chrono::milliseconds buildQuietLimit() const;
 
   DockerEndpoint endpoint_;
+  std::chrono::milliseconds timeout_;
 };
 
 // The API prefix every request uses (Docker 20.10 speaks 1.41; newer engines accept it too).

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "docker/docker_client.hpp"
+#include "engine/owner_lock.hpp"
 #include "util/run_blocking.hpp"
 
 namespace isol8 {
@@ -70,7 +71,7 @@ std::string errorText(const std::exception_ptr& failure) {
   }
 }
 
-asio::awaitable<std::vector<Isol8Container>> listContainersWith(DockerClient& docker) {
+asio::awaitable<std::vector<Isol8Container>> listContainersWith(DockerClient& docker, bool includeLiveOwners) {
   const json::object noFilter;
   const json::array all = co_await docker.listContainers(noFilter, true);
   std::vector<Isol8Container> found;
@@ -78,8 +79,10 @@ asio::awaitable<std::vector<Isol8Container>> listContainersWith(DockerClient& do
     if (!item.is_object()) continue;
     const auto& c = item.get_object();
     Isol8Container container{stringField(c, "Id"), stringField(c, "Image"), stringField(c, "State"), intField(c, "Created"),
-                             labelValue(c, "isol8.engine")};
-    if (hasLabel(c, kManagedLabel, "true") || isIsol8ImageName(container.image)) found.push_back(std::move(container));
+                             labelValue(c, "isol8.engine"), labelValue(c, detail::kOwnerLabel)};
+    if (!hasLabel(c, kManagedLabel, "true") && !isIsol8ImageName(container.image)) continue;
+    if (!includeLiveOwners && !container.owner.empty() && detail::ownerAlive(container.owner)) continue;
+    found.push_back(std::move(container));
   }
   co_return found;
 }
@@ -157,9 +160,9 @@ asio::awaitable<CleanupReport> removeImagesWith(DockerClient& docker, const std:
 
 }  // namespace
 
-asio::awaitable<std::vector<Isol8Container>> asyncListIsol8Containers() {
+asio::awaitable<std::vector<Isol8Container>> asyncListIsol8Containers(bool includeLiveOwners) {
   DockerClient docker;
-  co_return co_await listContainersWith(docker);
+  co_return co_await listContainersWith(docker, includeLiveOwners);
 }
 
 asio::awaitable<std::vector<Isol8Image>> asyncListIsol8Images() {
@@ -169,7 +172,7 @@ asio::awaitable<std::vector<Isol8Image>> asyncListIsol8Images() {
 
 asio::awaitable<CleanupReport> asyncCleanupContainers() {
   DockerClient docker;
-  const auto containers = co_await listContainersWith(docker);
+  const auto containers = co_await listContainersWith(docker, false);
   co_return co_await removeContainersWith(docker, containers);
 }
 
@@ -189,7 +192,9 @@ asio::awaitable<CleanupReport> asyncRemoveImages(std::vector<Isol8Image> images)
   co_return co_await removeImagesWith(docker, images);
 }
 
-std::vector<Isol8Container> listIsol8Containers() { return runBlocking(asyncListIsol8Containers()); }
+std::vector<Isol8Container> listIsol8Containers(bool includeLiveOwners) {
+  return runBlocking(asyncListIsol8Containers(includeLiveOwners));
+}
 std::vector<Isol8Image> listIsol8Images() { return runBlocking(asyncListIsol8Images()); }
 CleanupReport cleanupContainers() { return runBlocking(asyncCleanupContainers()); }
 CleanupReport cleanupImages() { return runBlocking(asyncCleanupImages()); }

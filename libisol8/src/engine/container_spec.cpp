@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
+#include "engine/owner_lock.hpp"
 #include "engine/request_validation.hpp"
 #include "isol8/error.hpp"
 #include "supervisor/protocol.hpp"
@@ -134,7 +135,10 @@ json::object makeContainerSpec(const ContainerSpecInput& in) {
       {"WorkingDir", kSandboxDir},
       {"Env", std::move(env)},
       {"Labels",
-       json::object{{"isol8.managed", "true"}, {"isol8.runtime", in.runtime}, {"isol8.engine", in.engineId}}},
+       json::object{{"isol8.managed", "true"},
+                    {"isol8.runtime", in.runtime},
+                    {"isol8.engine", in.engineId},
+                    {kOwnerLabel, in.owner}}},
       {"StopTimeout", 2},
       {"HostConfig", std::move(host)},
   };

@@ -17,6 +17,7 @@ struct ContainerSpecInput {
   std::string image;
   std::string runtime;
   std::string engineId;
+  std::string owner;  // label isol8.owner (engine/owner_lock.hpp)
   const EngineOptions* options = nullptr;
   std::string seccompProfileJson;  // empty with SeccompMode::unconfined
   std::string proxySocketDir;      // filtered mode: host dir mounted at /run/isol8 (read-only)

@@ -32,6 +32,7 @@
 #include "engine/filtered_network.hpp"
 #include "engine/notifier.hpp"
 #include "engine/output.hpp"
+#include "engine/owner_lock.hpp"
 #include "engine/pool.hpp"
 #include "engine/stop_signal.hpp"
 #include "engine/supervisor_binary.hpp"
@@ -120,9 +121,12 @@ struct DockerIsol8::Impl {
   bool optionsChecked = false;  // options never change: validated on first use, not per run
   const std::vector<std::string> secrets = secretValues(options);  // the values to mask
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
+  // Held while the engine lives: cleanup spares its containers (label isol8.owner).
+  std::string owner = options.owner.empty() ? "engine-" + engineId : options.owner;
+  OwnerLock ownerLock{owner};
   EngineThread engine;
   asio::io_context& context = engine.context();
-  DockerClient docker;
+  DockerClient docker{DockerEndpoint::fromEnvironment(), std::chrono::milliseconds(options.dockerTimeoutMs)};
   AsyncSemaphore permits;
   AsyncSemaphore persistentTurn{1};  // one request at a time in the persistent container
   ContainerPool pool;
@@ -145,7 +149,10 @@ struct DockerIsol8::Impl {
       : options(std::move(o)),
         permits(std::max(options.maxConcurrent, 1)),
         pool(context.get_executor(), docker,
-             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse}, lifecycle()) {
+             ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse,
+                                     std::chrono::milliseconds(options.removalRetryMs),
+                                     std::chrono::milliseconds(options.removalRetryMaxMs)},
+             lifecycle()) {
     engine.start();  // last: everything the thread may touch exists
   }
   // First: the thread stops before the members it uses are destroyed.
@@ -158,14 +165,14 @@ struct DockerIsol8::Impl {
   FilteredNetwork* filteredNetwork() {
     if (options.network != NetworkMode::filtered) return nullptr;
     if (!filtered)
-      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), docker, options.networkFilter, engineId);
+      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), options.networkFilter, engineId);
     return filtered.get();
   }
 
   ContainerPool::Lifecycle lifecycle() {
     ContainerPool::Lifecycle life;
     life.spec = [this](const SandboxContainer& c) {
-      ContainerSpecInput input{c.image, runtimeOfImage[c.image], engineId, &options, seccompProfile.value_or("")};
+      ContainerSpecInput input{c.image, runtimeOfImage[c.image], engineId, owner, &options, seccompProfile.value_or("")};
       if (auto* net = filteredNetwork()) input.proxySocketDir = net->socketDirFor(c);
       input.supervisorDir = supervisorHostDir();
       return makeContainerSpec(input);
@@ -242,6 +249,12 @@ struct DockerIsol8::Impl {
     AsyncSemaphore::Permit turn;
     if (persistentMode) {
       turn = co_await persistentTurn.acquire();
+      // Killed or removed behind our back: say so once, rather than fail every request or
+      // carry on in a fresh container as if its files were still there.
+      if (persistent && !persistent->supervisor->alive()) {
+        co_await dropPersistent();
+        throw containerGone();
+      }
       if (!persistent) {
         persistent = co_await pool.create(image.image);
         persistentRuntime = runtime.name;
@@ -275,8 +288,10 @@ struct DockerIsol8::Impl {
     if (persistentMode) {
       // A session keeps its files, nothing else: no process, IPC object or queue of this run
       // is alive when the next one (or its package install) starts.
+      const bool gone = failure && !container.supervisor->alive();  // before dropPersistent closes it
       reusable = reusable && co_await endSessionRequest(container);
       if (!reusable) co_await dropPersistent();
+      if (gone) failure = std::make_exception_ptr(containerGone());
     } else if (options.persist) {
       debugLog("keeping container {} (persist)", container.id.substr(0, 12));
     } else {
@@ -300,9 +315,12 @@ struct DockerIsol8::Impl {
     if (!req.files.empty()) co_await supervisor.writeFiles(sandboxPaths(req.files));
 
     if (install) {
-      // Filtered: the package registry (as the image configures it) is reachable for the
-      // install only, not for the code.
-      if (net) net->allowHosts(container, co_await net->registryHosts(container, runtime));
+      // Filtered: the runtime's package registry (as the engine's options name it) is
+      // reachable for the install only, not for the code.
+      if (net) {
+        const auto registries = options.registries.find(runtime.name);
+        net->allowHosts(container, registries == options.registries.end() ? std::vector<std::string>{} : registries->second);
+      }
       try {
         co_await runSetupStep(supervisor, install->argv, install->env, clock, sink, stop, "Package install");
         if (net) net->allowHosts(container, {});
@@ -572,21 +590,31 @@ struct DockerIsol8::Impl {
     co_await dropPersistent();
   }
 
-  const SandboxContainer& persistentContainer() const {
+  static Error containerGone() {
+    return Error(errc::container_gone,
+                 "The session's container is gone (stopped or removed outside isol8); its files are lost. "
+                 "Start a new session.");
+  }
+
+  asio::awaitable<const SandboxContainer*> persistentContainer() {
     if (!persistent) throw Error(errc::no_container, "No active container. Call execute() first in persistent mode.");
-    return *persistent;
+    if (!persistent->supervisor->alive()) {
+      co_await dropPersistent();
+      throw containerGone();
+    }
+    co_return &*persistent;
   }
 
   asio::awaitable<void> putFile(std::string path, std::string content) {
-    const auto& container = persistentContainer();
     auto turn = co_await persistentTurn.acquire();
+    const auto& container = *co_await persistentContainer();
     const std::map<std::string, std::string> files{{resolveSandboxPath(path), std::move(content)}};
     co_await container.supervisor->writeFiles(files);
   }
 
   asio::awaitable<std::string> getFile(std::string path) {
-    const auto& container = persistentContainer();
     auto turn = co_await persistentTurn.acquire();
+    const auto& container = *co_await persistentContainer();
     const std::vector<std::string> paths{path};
     auto files = co_await readFiles(*container.supervisor, paths);
     auto it = files.find(resolveSandboxPath(path));

@@ -7,31 +7,25 @@
 #pragma once
 
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "isol8/network_policy.hpp"
 #include "isol8/types.hpp"
 
 namespace isol8::detail {
 
-class DockerClient;
 class EgressProxy;
-class SupervisorChannel;
-struct Runtime;
 struct SandboxContainer;
 
 inline constexpr const char* kProxyAddress = "http://127.0.0.1:8118";
 
 class FilteredNetwork {
  public:
-  FilteredNetwork(boost::asio::any_io_executor executor, DockerClient& docker, NetworkFilter policy,
-                  const std::string& engineId);
+  FilteredNetwork(boost::asio::any_io_executor executor, NetworkFilter policy, const std::string& engineId);
   ~FilteredNetwork();
 
   // The host directory to mount at /run/isol8 for a new container (its socket is listening).
@@ -43,19 +37,14 @@ class FilteredNetwork {
   void beginRun(const SandboxContainer& container);
   void endRun(const SandboxContainer& container, ExecutionResult& result, bool logNetwork);
 
-  // The hosts of the runtime's package registry, read from its package manager's own
-  // configuration in the image (e.g. `npm config get registry`), never from files the code
-  // could have written (HOME points nowhere); asked once per image.
-  boost::asio::awaitable<std::vector<std::string>> registryHosts(const SandboxContainer& container,
-                                                                  const Runtime& runtime);
-  // Lets these exact host names through (deny list still first) until cleared: installs only.
+  // Lets these exact host names through (deny list still first) until cleared: installs only,
+  // with the runtime's registries from the engine's options (never asked of the container,
+  // whose package manager configuration the image or an earlier run may have chosen).
   void allowHosts(const SandboxContainer& container, std::vector<std::string> hosts);
 
  private:
-  DockerClient& docker_;
   std::unique_ptr<EgressProxy> proxy_;
   std::filesystem::path root_;  // <runtime dir>/isol8/<engineId>
-  std::map<std::string, std::vector<std::string>> registryHostsByImage_;
 };
 
 }  // namespace isol8::detail

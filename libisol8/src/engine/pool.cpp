@@ -1,7 +1,9 @@
 #include "engine/pool.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "docker/docker_client.hpp"
 #include "engine/supervisor_channel.hpp"
@@ -19,11 +21,25 @@ constexpr auto kSupervisorStart = std::chrono::seconds(20);
 
 ContainerPool::ContainerPool(asio::any_io_executor executor, DockerClient& docker, Settings settings,
                              Lifecycle lifecycle)
-    : executor_(std::move(executor)), docker_(docker), settings_(settings), lifecycle_(std::move(lifecycle)) {}
+    : executor_(std::move(executor)),
+      docker_(docker),
+      settings_(settings),
+      lifecycle_(std::move(lifecycle)),
+      retryTimer_(executor_) {}
 
 asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image) {
   SandboxContainer container{{}, image, newUuidV4().substr(0, 12)};
-  container.id = co_await docker_.createContainer(lifecycle_.spec(container));
+  // Named, so that a create the engine carried out after our call timed out can still be
+  // found and removed: otherwise it would sit there, never started, for good.
+  const std::string name = "isol8-" + container.key;
+  std::exception_ptr createFailure;
+  try {
+    container.id = co_await docker_.createContainer(lifecycle_.spec(container), name);
+  } catch (const Error& e) {
+    createFailure = std::current_exception();
+    if (e.code() == errc::docker_unavailable) removeLater(name);
+  }
+  if (createFailure) std::rethrow_exception(createFailure);
   std::exception_ptr failure;
   try {
     // Attached before start, so the supervisor's first words are not lost.
@@ -43,12 +59,47 @@ asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image
 
 asio::awaitable<void> ContainerPool::destroy(SandboxContainer container) {
   if (container.supervisor) container.supervisor->close();
+  bool removed = false;
   try {
     co_await docker_.removeContainer(container.id);
+    removed = true;
   } catch (const std::exception& e) {
     debugLog("removing container {}: {}", container.id.substr(0, 12), e.what());
   }
+  if (!removed && !container.id.empty()) removeLater(container.id);
   if (lifecycle_.removed) lifecycle_.removed(container);
+}
+
+void ContainerPool::removeLater(std::string id) {
+  unremoved_.insert(std::move(id));
+  if (retrying_) return;
+  retrying_ = true;
+  spawn(retryRemovals());
+}
+
+asio::awaitable<void> ContainerPool::retryRemovals() {
+  auto pause = settings_.removalRetry;
+  // drain() cancels the pause: one last try, then the owner's sweep takes what is left.
+  for (bool last = draining_; !unremoved_.empty() && !last;) {
+    if (!draining_) {
+      retryTimer_.expires_after(pause);
+      co_await retryTimer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    last = draining_;
+    pause = std::min(pause * 2, settings_.removalRetryMax);
+    const std::vector<std::string> ids(unremoved_.begin(), unremoved_.end());
+    for (const auto& id : ids) {
+      bool removed = false;
+      try {
+        co_await docker_.removeContainer(id);
+        removed = true;
+      } catch (const std::exception& e) {
+        debugLog("removing container {} again: {}", id.substr(0, 12), e.what());
+      }
+      if (removed) unremoved_.erase(id);
+    }
+  }
+  retrying_ = false;
 }
 
 asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& image, const std::string& tenant) {
@@ -199,6 +250,7 @@ asio::awaitable<void> ContainerPool::prewarm(const std::string& image) {
 
 asio::awaitable<void> ContainerPool::drain() {
   draining_ = true;
+  retryTimer_.cancel();
   changed_.notify();
   while (backgroundTasks_ > 0) co_await changed_.wait();
   std::vector<SandboxContainer> containers;

@@ -14,11 +14,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
 #include "engine/notifier.hpp"
@@ -44,6 +46,9 @@ class ContainerPool {
     PoolStrategy strategy = PoolStrategy::fast;
     PoolSize size;
     int maxReuse = 100;
+    // A failed removal is asked again after removalRetry, the pause doubling up to removalRetryMax.
+    std::chrono::milliseconds removalRetry{1000};
+    std::chrono::milliseconds removalRetryMax{60000};
   };
   // What the engine adds to a container's life (filtered mode: the egress-proxy socket).
   struct Lifecycle {
@@ -92,6 +97,10 @@ class ContainerPool {
   boost::asio::awaitable<void> cleanAndShelve(SandboxContainer container);
   static std::size_t shelvedCount(const ImagePool& pool);  // used ones kept (ready or being cleaned)
   void spawn(boost::asio::awaitable<void> task);
+  // Removal failed (engine outage, fd exhaustion): not forgotten, asked again with backoff
+  // until it works or the pool drains (then the owner's sweep by label takes it).
+  void removeLater(std::string id);
+  boost::asio::awaitable<void> retryRemovals();
 
   boost::asio::any_io_executor executor_;
   DockerClient& docker_;
@@ -100,6 +109,9 @@ class ContainerPool {
   std::map<std::string, ImagePool> pools_;
   int backgroundTasks_ = 0;
   bool draining_ = false;
+  std::set<std::string> unremoved_;  // ids whose removal failed
+  bool retrying_ = false;
+  boost::asio::steady_timer retryTimer_;
   ChangeNotifier changed_;
 };
 

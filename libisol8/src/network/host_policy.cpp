@@ -6,6 +6,7 @@
 
 #include "isol8/error.hpp"
 #include "network/address_policy.hpp"
+#include "network/url.hpp"
 
 namespace isol8::detail {
 
@@ -73,8 +74,17 @@ HostVerdict HostPolicy::check(std::string_view host) const {
   const std::string normalized = normalizeHost(host);
   // Also bounds std::regex's recursion, which grows with the subject's length.
   if (normalized.size() > kMaxHostLength) return HostVerdict::not_allowed;
-  if (anyMatch(deny_, normalized)) return HostVerdict::denied;
-  if (allow_.empty() || anyMatch(allow_, normalized)) return HostVerdict::allowed;
+  // An IP literal is judged in both spellings, so "[::ffff:127.0.0.1]" or "2130706433" cannot
+  // slip past a pattern written for "127.0.0.1": a deny match on either denies, an allow
+  // match on either allows.
+  std::vector<std::string> forms{normalized};
+  if (auto canonical = canonicalIpHost(normalized); canonical && *canonical != normalized)
+    forms.push_back(std::move(*canonical));
+  const auto matches = [&](const std::vector<std::regex>& patterns) {
+    return std::any_of(forms.begin(), forms.end(), [&](const std::string& form) { return anyMatch(patterns, form); });
+  };
+  if (matches(deny_)) return HostVerdict::denied;
+  if (allow_.empty() || matches(allow_)) return HostVerdict::allowed;
   return HostVerdict::not_allowed;
 }
 

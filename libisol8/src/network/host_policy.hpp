@@ -35,7 +35,9 @@ class HostPolicy {
              std::string_view allowName = "whitelist", std::string_view denyName = "blacklist");
   explicit HostPolicy(const NetworkFilter& filter) : HostPolicy(filter.whitelist, filter.blacklist) {}
 
-  // `host` is normalized first. A host longer than 253 characters is never allowed.
+  // `host` is normalized first. A host longer than 253 characters is never allowed. An IP
+  // literal is matched as written and in its canonical form (canonicalIpHost): denied when
+  // either matches a deny pattern, allowed when either matches an allow pattern.
   HostVerdict check(std::string_view host) const;
   bool allows(std::string_view host) const { return check(host) == HostVerdict::allowed; }
 

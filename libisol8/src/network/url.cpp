@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "isol8/error.hpp"
+#include "network/address_policy.hpp"
 
 namespace isol8::detail {
 namespace {
@@ -426,6 +427,22 @@ ParsedUrl resolveUrl(const ParsedUrl& base, std::string_view reference) {
   if (ref.starts_with("?")) return parseUrl(origin + basePath + ref);
   const auto slash = basePath.rfind('/');
   return parseUrl(origin + basePath.substr(0, slash + 1) + ref);
+}
+
+std::optional<std::string> canonicalIpHost(std::string_view host) {
+  std::string lowered(host);
+  for (char& c : lowered) c = lower(c);
+  std::string_view text(lowered);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.find(':') != std::string_view::npos) {
+    const auto v6 = whatwgIpv6(text);
+    const auto address = v6 ? parseIpv6(*v6) : std::nullopt;
+    if (!address) return std::nullopt;
+    const IpAddress plain = address->unmapped();
+    return plain.v4 ? plain.toString() : "[" + plain.toString() + "]";
+  }
+  if (text.empty() || host.front() == '[' || !endsInNumber(text)) return std::nullopt;
+  return whatwgIpv4(text);
 }
 
 std::string urlFileName(std::string_view text) {

@@ -36,6 +36,13 @@ ParsedUrl parseUrl(std::string_view text);
 // "?query") resolved against the URL it came from. Throws like parseUrl.
 ParsedUrl resolveUrl(const ParsedUrl& base, std::string_view reference);
 
+// The canonical spelling of an IP-literal host, so that a host policy written for one spelling
+// holds for all: an IPv4 address in any form a resolver or URL parser takes ("2130706433",
+// "0x7f.0.0.1", "127.1", "0177.0.0.1") → "127.0.0.1"; an IPv6 address, bracketed or not →
+// "[" RFC 5952 form "]" ("[0:0::1]" → "[::1]"), an IPv4-mapped one → its dotted IPv4 address
+// ("[::ffff:127.0.0.1]" → "127.0.0.1"). nullopt for a host name or anything else.
+std::optional<std::string> canonicalIpHost(std::string_view host);
+
 // The last path segment of a URL's path (query and fragment ignored), percent-decoded:
 // "https://h/a/b.py?x" → "b.py". Empty when the URL does not parse or the path ends in '/'.
 std::string urlFileName(std::string_view url);

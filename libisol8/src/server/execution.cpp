@@ -16,7 +16,12 @@ namespace json = boost::json;
 
 namespace {
 
-int statusOf(const Error& e) { return e.code() == errc::invalid_request ? 400 : 500; }
+// The request's engine options, on this server's containers (owner label).
+EngineOptions engineOptionsFor(const ServerState& state, wire::ClientOptions options) {
+  EngineOptions result = requestEngineOptions(state.config, std::move(options));
+  result.owner = state.owner;
+  return result;
+}
 
 // server.maxSessions and server.maxSessionsPerTenant: each session holds a container (up to
 // its memoryLimit) until it is deleted or pruned.
@@ -50,19 +55,29 @@ PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::val
     // An existing session keeps the options it was created with, as in the original.
     if (!(run.session = state.sessions.find(caller, *body.sessionId))) {
       checkSessionRoom(state, caller);
-      run.session = state.sessions.create(caller, *body.sessionId, requestEngineOptions(state.config, std::move(body.options)));
+      run.session = state.sessions.create(caller, *body.sessionId, engineOptionsFor(state, std::move(body.options)));
     }
     run.engine = run.session->engine;
   } else if (body.options == wire::ClientOptions{}) {
     run.engine = state.engines.serverEngine();  // the common case: nothing to build or compare
   } else {
-    run.engine = state.engines.forOptions(requestEngineOptions(state.config, std::move(body.options)));
+    run.engine = state.engines.forOptions(engineOptionsFor(state, std::move(body.options)));
     if (!run.engine)
       throw HttpError(503, fmt::format("All {} engines for distinct options are busy (server.maxEngines); try again "
                                        "later, or send the server's default options",
                                        state.config.server.maxEngines));
   }
   return run;
+}
+
+asio::awaitable<void> forgetGoneSession(ServerState& state, const Caller& caller, const std::shared_ptr<Session>& session) {
+  if (!session || state.sessions.find(caller, session->id) != session) co_return;
+  state.sessions.remove(caller, session->id);
+  try {
+    co_await session->engine->asyncStop();
+  } catch (const std::exception&) {
+    // Its container is gone already; the sweep by owner label takes whatever is left.
+  }
 }
 
 asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run,
@@ -73,18 +88,22 @@ asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, 
   if (clientGone->cancelled()) co_return Response::error(499, "The client closed the connection");
   SessionUse use(run.session);
   const std::string startedAt = detail::isoTimestampNow();
+  std::optional<Response> failed;
+  bool gone = false;
   try {
     const ExecutionResult result = co_await run.engine->asyncExecute(run.request, clientGone);
     state.audit.record(caller, run.request, result, startedAt);
     co_return Response::json(200, wire::toJson(result));
-  } catch (const Error& e) {
-    co_return Response::error(statusOf(e), e.message());
   } catch (const std::exception& e) {
-    co_return Response::error(500, e.what());
+    failed = Response::failure(e);
+    gone = isContainerGone(e);
   }
+  if (gone) co_await forgetGoneSession(state, caller, run.session);
+  co_return *failed;
 }
 
 asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun run, std::shared_ptr<Outbox> out) {
+  bool gone = false;
   try {
     auto permit = co_await state.permits.acquire();
     if (!out->cancelled()) {
@@ -100,8 +119,10 @@ asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun
       if (auto result = stream.result()) state.audit.record(caller, run.request, *result, startedAt);
     }
   } catch (const std::exception& e) {
-    out->push(errorEventJson(e.what()));
+    out->push(errorEventJson(failureMessage(e)));
+    gone = isContainerGone(e);
   }
+  if (gone) co_await forgetGoneSession(state, caller, run.session);
   out->finish();
 }
 

@@ -32,8 +32,9 @@ struct PreparedRun {
 // server.maxEngines engines are busy).
 PreparedRun prepareRun(ServerState& state, const Caller& caller, const boost::json::value& envelope);
 
-// The whole result: 200 ExecutionResult, or {"error"} with 400 (invalid request) or 500.
-// Cancelling `clientGone` (its client left) stops the run, or skips it while it is queued.
+// The whole result: 200 ExecutionResult, or {"error"} as Response::failure says (400, 410,
+// 503, 500). Cancelling `clientGone` (its client left) stops the run, or skips it while it is
+// queued.
 boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run,
                                              std::shared_ptr<RunCanceller> clientGone);
 
@@ -42,6 +43,11 @@ boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& c
 // transport cancels `out` the run is stopped (its container goes back to the pool).
 boost::asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun run,
                                          std::shared_ptr<Outbox> out);
+
+// A session whose container is gone (410) is forgotten and its engine stopped, so the next
+// request naming its id starts a new session.
+boost::asio::awaitable<void> forgetGoneSession(ServerState& state, const Caller& caller,
+                                               const std::shared_ptr<Session>& session);
 
 // {"type":"error","data":message}: the server's own error event (no phase).
 std::string errorEventJson(std::string_view message);

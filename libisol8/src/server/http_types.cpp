@@ -19,6 +19,31 @@ Response Response::error(int status, std::string_view message) {
 
 Response Response::notFound() { return Response{404, "text/plain; charset=UTF-8", "404 Not Found"}; }
 
+namespace {
+
+int failureStatus(const std::exception& e) {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  if (!error) return 500;
+  const std::error_code code = error->code();
+  if (code == errc::invalid_request) return 400;
+  if (code == errc::no_container) return 409;
+  if (code == errc::container_gone) return 410;
+  if (code == errc::docker_unavailable) return 503;
+  return 500;
+}
+
+}  // namespace
+
+std::string failureMessage(const std::exception& e) {
+  std::string message = e.what();
+  if (failureStatus(e) == 503) message = message.substr(0, message.find('\n'));
+  return message;
+}
+
+bool isContainerGone(const std::exception& e) { return failureStatus(e) == 410; }
+
+Response Response::failure(const std::exception& e) { return error(failureStatus(e), failureMessage(e)); }
+
 json::object bodyObject(const Request& request, bool emptyIsObject) {
   if (emptyIsObject && request.body.find_first_not_of(" \t\r\n") == std::string::npos) return {};
   json::value value;

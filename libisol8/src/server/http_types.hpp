@@ -37,7 +37,16 @@ struct Response {
   static Response error(int status, std::string_view message);
   // The original's answer to an unknown route or method: text "404 Not Found".
   static Response notFound();
+  // {"error"} for what an engine call threw: 400 the request's own fault, 409 a session with
+  // no container yet, 410 a session whose container is gone, 503 the Docker engine does not
+  // answer (one line: the install guide is for a local user, not an HTTP client), else 500.
+  static Response failure(const std::exception& e);
 };
+
+// The message Response::failure sends, for streams' error events.
+std::string failureMessage(const std::exception& e);
+// The session's container died or was removed outside isol8 (errc::container_gone).
+bool isContainerGone(const std::exception& e);
 
 // The authenticated caller. Sessions are owned by a caller: DB keys by their tenant, the
 // master key by itself (owner() = nullopt), so one tenant never sees another's.

@@ -47,6 +47,10 @@ std::optional<std::string> policyViolation(const Config& config, const wire::Cli
   const EngineOptions engineDefaults;
   PolicyCheck check;
   check.notAllowed(options.network == NetworkMode::host && !policy.allowHostNetwork, "options.network \"host\"");
+  // Filtered is a widening only of a server whose own network is none with no whitelist.
+  const bool serverOpensNetwork = config.defaults.network != NetworkMode::none || !config.network.whitelist.empty();
+  check.notAllowed(options.network == NetworkMode::filtered && !serverOpensNetwork && !policy.allowFilteredNetwork,
+                   "options.network \"filtered\"");
   if (options.seccomp && *options.seccomp != SeccompMode::strict)
     check.notAllowed(!policy.allowCustomSeccomp, fmt::format("options.security.seccomp \"{}\"", toString(*options.seccomp)));
   check.notAllowed(options.customProfilePath && !options.customProfilePath->empty() && !policy.allowCustomSeccomp,

@@ -25,6 +25,8 @@
 #include "isol8/version.hpp"
 #include "server/http_transport.hpp"
 #include "server/state.hpp"
+#include "server/sweep.hpp"
+#include "engine/owner_lock.hpp"
 #include "util/log.hpp"
 
 namespace isol8::server {
@@ -35,6 +37,8 @@ using asio::as_tuple;
 using asio::use_awaitable;
 
 namespace {
+
+std::string firstLine(std::string_view text) { return std::string(text.substr(0, text.find('\n'))); }
 
 void info(std::string_view line) {
   fmt::print("{}\n", line);
@@ -181,13 +185,27 @@ int runServer(ServerOptions options) {
   asio::io_context io(1);
   std::unique_ptr<ServerState> state;
   std::optional<tcp::acceptor> acceptor;
+  const std::chrono::milliseconds dockerTimeout(options.config.docker.timeoutMs);
   try {
     auto startup = asio::co_spawn(io, buildPrebuiltImages(options.config), asio::use_future);
     io.run();
     io.restart();
     startup.get();
-    state = std::make_unique<ServerState>(io.get_executor(), options.config, options.masterKey, openKeys(options));
     acceptor.emplace(listen(io, options));
+    const std::string owner =
+        serverOwner(options.config.source, options.bindAddress, acceptor->local_endpoint().port());
+    // Before this run's engines take the owner's lock: a holder now is another live process.
+    if (!detail::ownerAlive(owner)) {
+      auto swept = asio::co_spawn(io, sweepLeftovers(owner, {}, dockerTimeout), asio::use_future);
+      io.run();
+      io.restart();
+      try {
+        if (const int n = swept.get(); n > 0) info(fmt::format("[INFO] Removed {} container(s) left by an earlier run", n));
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "[WARN] removing an earlier run's containers: {}\n", firstLine(e.what()));
+      }
+    }
+    state = std::make_unique<ServerState>(io.get_executor(), options.config, options.masterKey, openKeys(options), owner);
   } catch (const std::exception& e) {
     fmt::print(stderr, "[ERR] {}\n", e.what());
     return 1;
@@ -222,6 +240,15 @@ int runServer(ServerOptions options) {
                          }),
                    asio::detached);
   }
+  // Removals that failed (an engine outage) and engines retired since: their containers go.
+  asio::co_spawn(io,
+                 every(std::chrono::milliseconds(s.config.server.sweepIntervalMs),
+                       [&s, dockerTimeout]() -> asio::awaitable<void> {
+                         auto live = s.engines.engineIds();
+                         for (auto& id : s.sessions.engineIds()) live.push_back(std::move(id));
+                         co_await sweepLeftovers(s.owner, std::move(live), dockerTimeout);
+                       }),
+                 asio::detached);
   if (s.keys) {
     asio::co_spawn(io,
                    every(std::chrono::milliseconds(s.config.auth.cleanupIntervalMs),
@@ -239,12 +266,17 @@ int runServer(ServerOptions options) {
     acceptor->close();
     asio::co_spawn(
         io,
-        [&s]() -> asio::awaitable<void> {
+        [&s, dockerTimeout]() -> asio::awaitable<void> {
           co_await stopSessions(s.sessions.removeAll(std::nullopt));
           try {
             co_await s.engines.asyncStop();
           } catch (const std::exception& e) {
             fmt::print(stderr, "[WARN] stopping the engines: {}\n", e.what());
+          }
+          try {
+            co_await sweepLeftovers(s.owner, {}, dockerTimeout);  // whatever a failed removal left
+          } catch (const std::exception& e) {
+            fmt::print(stderr, "[WARN] removing leftover containers: {}\n", firstLine(e.what()));
           }
           s.keys.reset();
           info("[INFO] Server cleanup complete");

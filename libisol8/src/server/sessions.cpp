@@ -49,6 +49,12 @@ std::vector<std::shared_ptr<Session>> SessionRegistry::list(const Caller& caller
   return result;
 }
 
+std::vector<std::string> SessionRegistry::engineIds() const {
+  std::vector<std::string> ids;
+  for (const auto& [key, session] : sessions_) ids.push_back(session->engine->engineId());
+  return ids;
+}
+
 std::shared_ptr<Session> SessionRegistry::remove(const Caller& caller, const std::string& id) {
   const auto it = sessions_.find(Key{caller.owner(), id});
   if (it == sessions_.end()) return nullptr;

@@ -56,6 +56,8 @@ class SessionRegistry {
   std::vector<std::shared_ptr<Session>> removeAll(const std::optional<Caller>& caller);
   // Forgets the sessions with no run in flight that were last used before `idleSince`.
   std::vector<std::shared_ptr<Session>> removeIdle(std::int64_t idleSince);
+  // engineId() of every session's engine.
+  std::vector<std::string> engineIds() const;
 
  private:
   using Key = std::pair<std::optional<std::string>, std::string>;  // owner, id

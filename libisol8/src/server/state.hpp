@@ -19,11 +19,12 @@ namespace isol8::server {
 
 struct ServerState {
   ServerState(boost::asio::any_io_executor executor, Config config, std::string masterKey,
-              std::unique_ptr<auth::KeyStore> keys)
+              std::unique_ptr<auth::KeyStore> keys, std::string owner)
       : config(std::move(config)),
+        owner(std::move(owner)),
         masterKey(std::move(masterKey)),
         keys(std::move(keys)),
-        engines(executor, engineOptionsFrom(this->config), static_cast<std::size_t>(this->config.server.maxEngines)),
+        engines(executor, engineOptions(), static_cast<std::size_t>(this->config.server.maxEngines)),
         permits(this->config.maxConcurrent),
         audit(this->config.audit),
         maxBodyBytes(static_cast<std::uint64_t>(detail::parseSize(this->config.server.maxBodySize, "server.maxBodySize"))),
@@ -32,7 +33,15 @@ struct ServerState {
         bodies(static_cast<std::uint64_t>(detail::parseSize(this->config.server.maxBodiesInFlight, "server.maxBodiesInFlight"))),
         rates(this->config.server.rateLimitPerMinute) {}
 
+  // The engine options of the configuration, with this server's owner name (server/sweep.hpp).
+  EngineOptions engineOptions() const {
+    EngineOptions options = engineOptionsFrom(config);
+    options.owner = owner;
+    return options;
+  }
+
   Config config;
+  std::string owner;  // label isol8.owner of every container of this server
   std::string masterKey;
   std::unique_ptr<auth::KeyStore> keys;  // null: database-backed keys are off
   EngineSet engines;

@@ -49,14 +49,15 @@ asio::awaitable<Response> postCleanup(ServerState& state, const Caller& caller, 
     if (caller.master) {
       const auto ours = state.engines.engineIds();
       std::vector<Isol8Container> mine;
-      for (auto& container : co_await asyncListIsol8Containers())
+      const auto all = co_await asyncListIsol8Containers(true);  // its own engines are alive
+      for (auto container : all)
         if (std::find(ours.begin(), ours.end(), container.engineId) != ours.end()) mine.push_back(std::move(container));
       containers = co_await asyncRemoveContainers(std::move(mine));
     }
     answer["containers"] = reportJson(containers);
     if (images) answer["images"] = reportJson(co_await asyncCleanupImages());
   } catch (const std::exception& e) {
-    co_return Response::error(500, e.what());
+    co_return Response::failure(e);
   }
   co_return Response::json(200, answer);
 }

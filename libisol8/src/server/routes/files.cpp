@@ -1,5 +1,6 @@
 // POST /file and GET /file: files of a session's container, as base64.
 #include "isol8/error.hpp"
+#include "server/execution.hpp"
 #include "server/routes/routes.hpp"
 #include "server/state.hpp"
 #include "util/text.hpp"
@@ -25,12 +26,6 @@ std::shared_ptr<Session> sessionOf(ServerState& state, const Caller& caller, con
   return session;
 }
 
-// No container yet is the client's ordering mistake (409); a bad path is its input (400).
-int statusOf(const Error& e) {
-  if (e.code() == errc::no_container) return 409;
-  return e.code() == errc::invalid_request ? 400 : 500;
-}
-
 }  // namespace
 
 asio::awaitable<Response> postFile(ServerState& state, const Caller& caller, const Request& request) {
@@ -41,12 +36,17 @@ asio::awaitable<Response> postFile(ServerState& state, const Caller& caller, con
   auto session = sessionOf(state, caller, sessionId);
   auto content = detail::base64Decode(stringField(body, "content"));
   if (!content) throw HttpError(400, "content must be the file's bytes in base64 (standard alphabet, '=' padded)");
+  std::optional<Response> failed;
+  bool gone = false;
   try {
     co_await session->engine->asyncPutFile(path, std::move(*content));
-  } catch (const Error& e) {
-    co_return Response::error(statusOf(e), e.message());
+    co_return Response::json(200, json::object{{"ok", true}});
+  } catch (const std::exception& e) {
+    failed = Response::failure(e);
+    gone = isContainerGone(e);
   }
-  co_return Response::json(200, json::object{{"ok", true}});
+  if (gone) co_await forgetGoneSession(state, caller, session);
+  co_return *failed;
 }
 
 asio::awaitable<Response> getFile(ServerState& state, const Caller& caller, const Request& request) {
@@ -56,12 +56,17 @@ asio::awaitable<Response> getFile(ServerState& state, const Caller& caller, cons
       path->second.empty())
     throw HttpError(400, "Missing sessionId or path");
   auto session = sessionOf(state, caller, sessionId->second);
+  std::optional<Response> failed;
+  bool gone = false;
   try {
     const std::string content = co_await session->engine->asyncGetFile(path->second);
     co_return Response::json(200, json::object{{"content", detail::base64Encode(content)}});
-  } catch (const Error& e) {
-    co_return Response::error(statusOf(e), e.message());
+  } catch (const std::exception& e) {
+    failed = Response::failure(e);
+    gone = isContainerGone(e);
   }
+  if (gone) co_await forgetGoneSession(state, caller, session);
+  co_return *failed;
 }
 
 }  // namespace isol8::server

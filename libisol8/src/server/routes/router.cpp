@@ -46,7 +46,7 @@ asio::awaitable<Response> dispatch(ServerState& state, const Caller& caller, Req
   } catch (const HttpError& e) {
     co_return Response::error(e.status(), e.what());
   } catch (const std::exception& e) {
-    co_return Response::error(500, e.what());
+    co_return Response::failure(e);
   }
 }
 
