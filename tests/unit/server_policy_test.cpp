@@ -160,7 +160,8 @@ TEST_CASE("policy: an unreadable size option is a 400 naming it, not a failure o
       FAIL("accepted");
     } catch (const isol8::server::HttpError& e) {
       CHECK(e.status() == 400);
-      CHECK(std::string(e.what()) == fmt::format("Invalid {} format: \"25m6\". Use e.g. \"512m\", \"1g\".", key));
+      CHECK(std::string(e.what()) ==
+            fmt::format("options.{} must be a size such as \"512m\" or \"1g\", got \"25m6\"", key));
     }
   }
 }

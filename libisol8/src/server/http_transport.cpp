@@ -115,7 +115,10 @@ asio::awaitable<void> serveSse(ServerState& state, const Caller& caller, beast::
   auto out = std::make_shared<Outbox>(executor);
   auto done = std::make_shared<bool>(false);
   asio::co_spawn(executor, runStreamed(state, caller, std::move(run), out), asio::detached);
-  asio::co_spawn(executor, watchForDisconnect(stream.socket(), done, [out] { out->cancel(); }, true), asio::detached);
+  // A named std::function, not a lambda converted in the call: g++ 12 destroys such a
+  // temporary argument of a coroutine twice (heap corruption under load).
+  std::function<void()> onGone = [out] { out->cancel(); };
+  asio::co_spawn(executor, watchForDisconnect(stream.socket(), done, std::move(onGone), true), asio::detached);
 
   const std::chrono::milliseconds keepAlive(state.config.server.sseKeepAliveMs);
   bool broken = false;
@@ -239,9 +242,9 @@ asio::awaitable<Response> dispatchWatched(ServerState& state, const Caller& call
                                           Request& request) {
   request.clientGone = std::make_shared<RunCanceller>();
   auto done = std::make_shared<bool>(false);
-  asio::co_spawn(co_await asio::this_coro::executor,
-                 watchForDisconnect(stream.socket(), done, [gone = request.clientGone] { gone->cancel(); }, false),
-                 asio::detached);
+  std::function<void()> onGone = [gone = request.clientGone] { gone->cancel(); };  // named: see serveSse
+  const auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, watchForDisconnect(stream.socket(), done, std::move(onGone), false), asio::detached);
   Response answer = co_await dispatch(state, caller, request);
   *done = true;
   boost::system::error_code ignored;
