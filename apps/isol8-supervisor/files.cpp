@@ -28,6 +28,12 @@ bool acceptablePath(const std::string& path) {
   return true;
 }
 
+// close() that leaves errno as the failure before it set it, for the message that follows.
+void closeKeepingErrno(int fd) {
+  const int saved = errno;
+  close(fd);
+  errno = saved;
+}
 
 int writeAsSandboxUser(const FilesRequest& request, int answerFd) {
   for (const auto& [path, content, append] : request.files) {
@@ -45,9 +51,7 @@ int writeAsSandboxUser(const FilesRequest& request, int answerFd) {
     if (parent < 0) return fail("cannot create or open its directory");
     const int fd = openat(parent, leaf.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC,
                           0644);
-    const int saved = errno;
-    close(parent);
-    errno = saved;
+    closeKeepingErrno(parent);
     if (fd < 0) return fail("cannot open");
     const bool ok = writeAll(fd, content.data(), content.size());
     if (close(fd) != 0 || !ok) return fail("cannot write");
@@ -75,11 +79,7 @@ int readAsSandboxUser(const ReadRequest& request, int answerFd) {
     std::string leaf;
     const int parent = openParentDirectory(path, false, leaf);
     const int fd = parent < 0 ? -1 : openat(parent, leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (parent >= 0) {
-      const int saved = errno;
-      close(parent);
-      errno = saved;
-    }
+    if (parent >= 0) closeKeepingErrno(parent);
     if (fd < 0) {
       // ELOOP: the file is a symlink; ENOTDIR: so is (or is a file) a directory on the way.
       send(errno == ENOENT                      ? FileStatus::missing
@@ -129,15 +129,11 @@ int openParentDirectory(const std::string& path, bool create, std::string& leaf)
        slash = path.find('/', start)) {
     const std::string part = path.substr(start, slash - start);
     if (create && mkdirat(dir, part.c_str(), 0755) != 0 && errno != EEXIST) {
-      const int saved = errno;
-      close(dir);
-      errno = saved;
+      closeKeepingErrno(dir);
       return -1;
     }
     const int next = openat(dir, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    const int saved = errno;
-    close(dir);
-    errno = saved;
+    closeKeepingErrno(dir);
     dir = next;
     start = slash + 1;
   }
