@@ -8,6 +8,9 @@ FROM ${BASE_IMAGE}
 # /sandbox/.local; without recommends it adds ~60 MB instead of pulling a C toolchain.
 # EXTERNALLY-MANAGED (PEP 668) is removed because the container is the isolation
 # boundary: plain `pip install --user` in user code should just work.
+# Two startup hooks every interpreter start would pay for (~0.8 ms each run) are removed:
+# Debian's sitecustomize (apport's crash hook; apport is not installed, and the failed import
+# scans all of sys.path) and setuptools' distutils-precedence.pth shim.
 RUN set -eux; \
     export DEBIAN_FRONTEND=noninteractive; \
     apt-get update; \
@@ -15,6 +18,8 @@ RUN set -eux; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /var/cache/debconf/*-old; \
     rm -f /usr/lib/python3*/EXTERNALLY-MANAGED; \
+    rm -f /etc/python3*/sitecustomize.py /usr/lib/python3*/sitecustomize.py \
+          /usr/lib/python3/dist-packages/distutils-precedence.pth; \
     ln -s /usr/bin/python3 /usr/local/bin/python; \
     python3 --version; pip3 --version
 

@@ -30,6 +30,14 @@ TEST_CASE("a result carries every field", "[engine]") {
   CHECK(slow.durationMs >= 450);
 }
 
+TEST_CASE("python starts without Debian's startup hooks (docker/python.Dockerfile)", "[engine][python]") {
+  // Each would cost every run's interpreter start; user-site packages still load (site runs).
+  auto r = runCode("python", "import sys, site\n"
+                             "print(sorted(m for m in ('sitecustomize', '_distutils_hack', 'apport_python_hook') "
+                             "if m in sys.modules), site.ENABLE_USER_SITE)");
+  CHECK(r.stdout == "[] True\n");
+}
+
 TEST_CASE("output is byte-exact, binary included", "[engine]") {
   auto r = runCode("python", "import sys\nsys.stdout.buffer.write(bytes(range(256)) * 3)\nsys.stdout.write('\\n\\n \\t')");
   std::string expected;
