@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <sstream>
 
 #include "support.hpp"
@@ -116,6 +119,32 @@ TEST_CASE("start with prewarm fills the pool and stop removes every container", 
   engine.stop();
   CHECK(containersWithLabel(label).empty());
   engine.stop();  // idempotent
+}
+
+TEST_CASE("a stop while a prewarming start is under way leaves no container behind", "[pool]") {
+  // isol8-server's shutdown met its own prewarm this way: the start resumed after the stop had
+  // drained the pool, created a container, and the process exited before starting it.
+  DockerIsol8 engine;
+  const std::string label = "isol8.engine=" + engine.engineId();
+  boost::asio::io_context io;
+  bool started = false, stopped = false, startedBeforeStopEnded = false;
+  // Spawned in this order, the start reaches the engine first and is waiting on Docker when
+  // the stop arrives.
+  const isol8::StartOptions prewarm{true, {"python"}};  // named: no braced temporary in a co_await
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    co_await engine.asyncStart(prewarm);
+    started = true;
+  }, boost::asio::detached);
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    co_await engine.asyncStop();
+    stopped = true;
+    startedBeforeStopEnded = started;  // (checked below: Catch's macros are not for coroutines)
+  }, boost::asio::detached);
+  io.run();
+  CHECK(started);
+  CHECK(stopped);
+  CHECK(startedBeforeStopEnded);  // the stop waited for the start
+  CHECK(containersWithLabel(label).empty());
 }
 
 TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not handed out", "[pool]") {

@@ -143,7 +143,11 @@ struct DockerIsol8::Impl {
 
   // Runs in flight, so stop() can end them and wait.
   std::set<StopSignal*> activeRuns;
-  ChangeNotifier runsChanged;
+  ChangeNotifier runsChanged;  // a run or a start ended
+  // A stop wins over a start still under way: the start leaves the pool alone once a stop
+  // began (stops changed), and the stop waits for it, so no container is made after a stop.
+  std::uint64_t stops = 0;
+  int startsUnderWay = 0;
 
   explicit Impl(EngineOptions o)
       : options(std::move(o)),
@@ -566,6 +570,15 @@ struct DockerIsol8::Impl {
   }
 
   asio::awaitable<void> start(StartOptions startOptions) {
+    ++startsUnderWay;
+    struct Ended {
+      Impl& self;
+      ~Ended() {
+        --self.startsUnderWay;
+        self.runsChanged.notify();
+      }
+    } ended{*this};
+    const std::uint64_t stopsBefore = stops;
     checkOptions();
     co_await docker.ping();
     if (!startOptions.prewarm || options.mode == ExecutionMode::persistent) co_return;
@@ -575,7 +588,9 @@ struct DockerIsol8::Impl {
       try {
         const Runtime& runtime = runtimeByName(name);
         const std::vector<std::string> noPackages;
+        if (stops != stopsBefore) co_return;
         const auto image = co_await resolve(runtime, noPackages);
+        if (stops != stopsBefore) co_return;
         co_await pool.prewarm(image.image);
       } catch (const std::exception& e) {
         debugLog("prewarming {}: {}", name, e.what());  // a cold start later, not an error now
@@ -584,8 +599,9 @@ struct DockerIsol8::Impl {
   }
 
   asio::awaitable<void> stop() {
+    ++stops;
     for (auto* run : activeRuns) run->trigger();
-    while (!activeRuns.empty()) co_await runsChanged.wait();
+    while (!activeRuns.empty() || startsUnderWay > 0) co_await runsChanged.wait();
     co_await pool.drain();
     co_await dropPersistent();
   }
