@@ -38,6 +38,25 @@ TEST_CASE("python starts without Debian's startup hooks (docker/python.Dockerfil
   CHECK(r.stdout == "[] True\n");
 }
 
+TEST_CASE("a result reports the run's CPU time, peak memory and wall time", "[engine][usage]") {
+  // 200 MiB touched page by page, then kept: the process's resident set reaches it.
+  auto memory = runCode("python", "b = bytearray(200 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1\nprint('ok')");
+  REQUIRE(memory.stdout == "ok\n");
+  CHECK(memory.resourceUsage.peakMemoryBytes >= 200LL * 1024 * 1024);
+  CHECK(memory.resourceUsage.peakMemoryBytes < 400LL * 1024 * 1024);
+  // A second of CPU spinning (user time); the wall time covers it.
+  auto spin = runCode("python", "import time\nend = time.process_time() + 1\nwhile time.process_time() < end: pass");
+  REQUIRE(spin.exitCode == 0);
+  CHECK(spin.resourceUsage.cpuUserMs + spin.resourceUsage.cpuSystemMs >= 900);
+  CHECK(spin.resourceUsage.wallMs >= 900);
+  CHECK(spin.resourceUsage.wallMs == spin.durationMs);
+  CHECK(spin.resourceUsage.peakMemoryBytes < 100LL * 1024 * 1024);  // the small process this time
+  // A child's CPU time counts too: the subshell spins, the shell waits for it.
+  auto child = runCode("bash", "( end=$((SECONDS + 2)); while [ $SECONDS -lt $end ]; do :; done ); echo done");
+  REQUIRE(child.stdout == "done\n");
+  CHECK(child.resourceUsage.cpuUserMs + child.resourceUsage.cpuSystemMs >= 900);
+}
+
 TEST_CASE("output is byte-exact, binary included", "[engine]") {
   auto r = runCode("python", "import sys\nsys.stdout.buffer.write(bytes(range(256)) * 3)\nsys.stdout.write('\\n\\n \\t')");
   std::string expected;

@@ -625,11 +625,15 @@ TEST_CASE("server: the audit log records every execution, buffered and streamed"
       {"audit", json::object{{"enabled", true}, {"logDir", dir.path}}}});
   ServerProcess server(launch);
   const std::string code = "echo audited";
-  REQUIRE(post(server, "/execute",
-               json::serialize(json::object{{"request", json::object{{"runtime", "bash"}, {"code", code},
-                                                                     {"metadata", json::object{{"userId", "u-1"}}}}}}),
-               master(server))
-              .status == 200);
+  const auto buffered = post(server, "/execute",
+                             json::serialize(json::object{{"request", json::object{{"runtime", "bash"}, {"code", code},
+                                                                                   {"metadata", json::object{{"userId", "u-1"}}}}}}),
+                             master(server));
+  REQUIRE(buffered.status == 200);
+  // The result and the audit line carry the run's resource usage.
+  const auto usage = parseObject(buffered.body).at("resourceUsage").as_object();
+  CHECK(usage.at("wallMs").as_int64() >= 0);
+  CHECK(usage.at("peakMemoryBytes").as_int64() > 0);
   REQUIRE(post(server, "/execute/stream", envelope("bash", code), master(server)).status == 200);
   std::ifstream in(dir.path + "/executions.log");
   std::vector<json::object> lines;
@@ -641,6 +645,8 @@ TEST_CASE("server: the audit log records every execution, buffered and streamed"
     CHECK(str(line.at("tenantId")) == "master");
     CHECK(line.at("exitCode").as_int64() == 0);
     CHECK_FALSE(str(line.at("containerId")).empty());
+    REQUIRE(line.contains("resourceUsage"));
+    CHECK(line.at("resourceUsage").as_object().at("peakMemoryBytes").as_int64() > 0);
     CHECK_FALSE(line.contains("code"));    // includeCode is off
     CHECK_FALSE(line.contains("stdout"));  // includeOutput is off
   }

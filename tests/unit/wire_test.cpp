@@ -50,6 +50,7 @@ ExecutionResult fullResult() {
   r.containerId = "c0ffee";
   r.timedOut = true;
   r.oomKilled = true;
+  r.resourceUsage = {1200, 340, 210 * 1024 * 1024 + 5, 1500};
   r.files = {{"/sandbox/out.bin", bytes("\x00\x01\x02\xFF")}, {"/sandbox/empty", ""}, {"/sandbox/t.txt", "text\n"}};
   r.networkLogs = {
       NetworkLogEntry{"2026-03-01T12:00:00.100Z", "CONNECT", "pypi.org", std::nullopt, "ALLOW", 15},
@@ -92,6 +93,10 @@ void checkSameResult(const ExecutionResult& a, const ExecutionResult& b) {
   CHECK(a.containerId == b.containerId);
   CHECK(a.timedOut == b.timedOut);
   CHECK(a.oomKilled == b.oomKilled);
+  CHECK(a.resourceUsage.cpuUserMs == b.resourceUsage.cpuUserMs);
+  CHECK(a.resourceUsage.cpuSystemMs == b.resourceUsage.cpuSystemMs);
+  CHECK(a.resourceUsage.peakMemoryBytes == b.resourceUsage.peakMemoryBytes);
+  CHECK(a.resourceUsage.wallMs == b.resourceUsage.wallMs);
   CHECK(a.files == b.files);
   REQUIRE(a.networkLogs.size() == b.networkLogs.size());
   for (std::size_t i = 0; i < a.networkLogs.size(); ++i) {
@@ -174,7 +179,8 @@ TEST_CASE("wire: ExecutionResult exact JSON text", "[wire]") {
   // Empty files, networkLogs and securityEvents are left out.
   CHECK(str(toJson(r)) ==
         R"({"stdout":"4\n","stderr":"","exitCode":0,"durationMs":12,"truncated":false,"executionId":"id-1",)"
-        R"("runtime":"python","timestamp":"2026-03-01T12:00:00.000Z","containerId":"c1","timedOut":false,"oomKilled":false})");
+        R"("runtime":"python","timestamp":"2026-03-01T12:00:00.000Z","containerId":"c1","timedOut":false,"oomKilled":false,)"
+        R"("resourceUsage":{"cpuPercent":0E0,"peakMemoryMB":0E0,"cpuUserMs":0,"cpuSystemMs":0,"peakMemoryBytes":0,"wallMs":0}})");
 
   r.exitCode = 137;
   r.timedOut = true;
@@ -186,7 +192,26 @@ TEST_CASE("wire: ExecutionResult exact JSON text", "[wire]") {
         R"("runtime":"python","timestamp":"2026-03-01T12:00:00.000Z","containerId":"c1","timedOut":true,"oomKilled":false,)"
         R"("files":{"/sandbox/out.bin":"AAEC/w=="},)"
         R"("networkLogs":[{"timestamp":"t","method":"CONNECT","host":"pypi.org","path":null,"action":"ALLOW","durationMs":7}],)"
-        R"("securityEvents":[{"type":"network_blocked","message":"m","details":{"host":"h"},"timestamp":"t"}]})");
+        R"("securityEvents":[{"type":"network_blocked","message":"m","details":{"host":"h"},"timestamp":"t"}],)"
+        R"("resourceUsage":{"cpuPercent":0E0,"peakMemoryMB":0E0,"cpuUserMs":0,"cpuSystemMs":0,"peakMemoryBytes":0,"wallMs":0}})");
+}
+
+TEST_CASE("wire: resourceUsage has the original's cpuPercent and peakMemoryMB and the exact figures", "[wire]") {
+  const ResourceUsage usage{1200, 300, 200 * 1024 * 1024 + 512 * 1024, 1000};
+  const auto o = toJson(usage);
+  CHECK(o.at("cpuPercent").as_double() == 150.0);  // two cores busy for most of the run
+  CHECK(o.at("peakMemoryMB").as_double() == 200.5);
+  CHECK(o.at("cpuUserMs").as_int64() == 1200);
+  CHECK(o.at("cpuSystemMs").as_int64() == 300);
+  CHECK(o.at("peakMemoryBytes").as_int64() == 200 * 1024 * 1024 + 512 * 1024);
+  CHECK(o.at("wallMs").as_int64() == 1000);
+  CHECK(toJson(ResourceUsage{}).at("cpuPercent").as_double() == 0.0);  // no wall time: no division
+  // Read back from a result; a negative figure is refused.
+  const ExecutionResult r = resultFromJson(js(R"({"resourceUsage":{"cpuUserMs":5,"wallMs":7,"cpuPercent":71.4}})"));
+  CHECK(r.resourceUsage.cpuUserMs == 5);
+  CHECK(r.resourceUsage.wallMs == 7);
+  REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"resourceUsage":{"peakMemoryBytes":-1}})"), "result"), invalid,
+                      "result.resourceUsage.peakMemoryBytes must be a non-negative integer");
 }
 
 TEST_CASE("wire: ExecutionResult round trip keeps binary files intact", "[wire]") {

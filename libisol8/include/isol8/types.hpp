@@ -59,6 +59,15 @@ struct SecurityEvent {
   std::string timestamp;
 };
 
+// What a run's processes used, as the kernel counted them for the processes the container's
+// supervisor reaped (the code's process and any it left behind).
+struct ResourceUsage {
+  std::int64_t cpuUserMs = 0;
+  std::int64_t cpuSystemMs = 0;
+  std::int64_t peakMemoryBytes = 0;  // the largest resident set of one process of the run
+  std::int64_t wallMs = 0;           // from the code's process start to its exit
+};
+
 struct ExecutionResult {
   std::string stdout;  // exactly as produced (capped at maxOutputSize, see `truncated`)
   std::string stderr;
@@ -75,6 +84,7 @@ struct ExecutionResult {
   std::map<std::string, std::string> files;
   std::vector<NetworkLogEntry> networkLogs;    // filtered mode with logNetwork
   std::vector<SecurityEvent> securityEvents;   // filtered mode: blocked requests
+  ResourceUsage resourceUsage;                 // of the code's step (not install or setup)
 };
 
 // One piece of a streamed run.

@@ -398,6 +398,7 @@ struct DockerIsol8::Impl {
     result.timedOut = outcome.timedOut;
     result.durationMs = outcome.durationMs;
     result.oomKilled = outcome.oomKilled;
+    result.resourceUsage = {outcome.cpuUserMs, outcome.cpuSystemMs, outcome.peakMemoryBytes, outcome.durationMs};
     if (outcome.timedOut) result.stderr += kTimedOutMarker;
     if (!req.outputPaths.empty()) result.files = co_await readFiles(supervisor, req.outputPaths);
     if (net) net->endRun(container, result, options.logNetwork);

@@ -315,7 +315,22 @@ json::object toJson(const ExecutionResult& r) {
     for (const auto& e : r.securityEvents) events.emplace_back(toJson(e));
     o["securityEvents"] = std::move(events);
   }
+  o["resourceUsage"] = toJson(r.resourceUsage);
   return o;
+}
+
+json::object toJson(const ResourceUsage& u) {
+  // cpuPercent and peakMemoryMB as the original names them (its other keys, memoryMB and
+  // networkBytesIn/Out, came from `docker stats`, which the per-run path does not call); then
+  // the exact figures.
+  const auto tenth = [](double v) { return std::round(v * 10) / 10; };
+  const double cpuPercent = u.wallMs > 0 ? 100.0 * double(u.cpuUserMs + u.cpuSystemMs) / double(u.wallMs) : 0.0;
+  return {{"cpuPercent", tenth(cpuPercent)},
+          {"peakMemoryMB", tenth(double(u.peakMemoryBytes) / (1024.0 * 1024.0))},
+          {"cpuUserMs", u.cpuUserMs},
+          {"cpuSystemMs", u.cpuSystemMs},
+          {"peakMemoryBytes", u.peakMemoryBytes},
+          {"wallMs", u.wallMs}};
 }
 
 json::object toJson(const StreamEvent& e, bool includePhase) {
@@ -474,6 +489,17 @@ ExecutionResult resultFromJson(const json::value& value, std::string_view path) 
     if (!events->is_array()) fail(eventsPath, "an array");
     for (std::size_t i = 0; i < events->get_array().size(); ++i)
       r.securityEvents.push_back(securityEventFromJson(events->get_array()[i], element(eventsPath, i)));
+  }
+  if (const auto* usage = field(o, "resourceUsage")) {
+    const std::string usagePath = member(path, "resourceUsage");
+    const auto& u = asObject(*usage, usagePath);
+    auto read = [&](const char* key, std::int64_t& to) {
+      if (const auto* v = field(u, key)) to = asInteger(*v, member(usagePath, key), Sign::nonNegative);
+    };
+    read("cpuUserMs", r.resourceUsage.cpuUserMs);
+    read("cpuSystemMs", r.resourceUsage.cpuSystemMs);
+    read("peakMemoryBytes", r.resourceUsage.peakMemoryBytes);
+    read("wallMs", r.resourceUsage.wallMs);
   }
   return r;
 }

@@ -79,6 +79,7 @@ boost::json::object toJson(const ExecutionRequest& request);
 // containerId, timedOut, oomKilled, then files (path -> base64), networkLogs and
 // securityEvents, each only when non-empty.
 boost::json::object toJson(const ExecutionResult& result);
+boost::json::object toJson(const ResourceUsage& usage);  // an extension of the original's result
 // {"type":"stdout","data":"...","phase":"code"}. includePhase=false drops "phase", as the
 // original server does for its own error events.
 boost::json::object toJson(const StreamEvent& event, bool includePhase = true);

@@ -68,6 +68,7 @@ void AuditLog::record(const Caller& caller, const ExecutionRequest& request, con
   line["containerId"] = result.containerId;
   line["exitCode"] = result.exitCode;
   line["durationMs"] = result.durationMs;
+  line["resourceUsage"] = wire::toJson(result.resourceUsage);
   if (!result.securityEvents.empty()) {
     json::array events;
     for (const auto& event : result.securityEvents) events.push_back(wire::toJson(event));
