@@ -180,7 +180,7 @@ asio::awaitable<Floors> measureFloors(const std::string& runtime, const FloorArg
     auto conn = co_await docker.attachContainer(id);
     std::string out;
     isol8::detail::StreamDemuxer demux([&](isol8::detail::DockerStream s, std::string_view d) {
-      if (s == isol8::detail::DockerStream::stdout || s == isol8::detail::DockerStream::stderr) out.append(d);
+      if (s == isol8::detail::DockerStream::stdout_data || s == isol8::detail::DockerStream::stderr_data) out.append(d);
     });
     co_await docker.startContainer(id);
     const std::string doneLine = std::string(kDone) + "\n";
@@ -232,7 +232,7 @@ asio::awaitable<Floors> measureFloors(const std::string& runtime, const FloorArg
       auto execConn = co_await docker.startExec(execId);
       std::string execOut;
       isol8::detail::StreamDemuxer execDemux([&](isol8::detail::DockerStream s, std::string_view d) {
-        if (s == isol8::detail::DockerStream::stdout) execOut.append(d);
+        if (s == isol8::detail::DockerStream::stdout_data) execOut.append(d);
       });
       co_await readUntil(*execConn, execDemux, execOut, [](const std::string&) { return false; });
       const auto state = co_await docker.inspectExec(execId);
@@ -303,10 +303,10 @@ Series runSeries(isol8::Engine& engine, const std::string& runtime, int runs, st
       const auto result = engine.execute(helloRequest(runtime));
       const double ms = msSince(t);
       busyMs += ms;
-      if (result.exitCode == 0 && result.stdout == kExpected) s.ms.push_back(ms);
+      if (result.exitCode == 0 && result.stdoutText == kExpected) s.ms.push_back(ms);
       else
-        s.fail(fmt::format("exit {}, stdout {}, stderr {}", result.exitCode, json::serialize(json::value(result.stdout)),
-                           json::serialize(json::value(result.stderr.substr(0, 300)))));
+        s.fail(fmt::format("exit {}, stdout {}, stderr {}", result.exitCode, json::serialize(json::value(result.stdoutText)),
+                           json::serialize(json::value(result.stderrText.substr(0, 300)))));
     } catch (const std::exception& e) {
       busyMs += msSince(t);
       s.fail(e.what());

@@ -15,8 +15,8 @@ using isol8::test::runCode;
 
 TEST_CASE("a result carries every field", "[engine]") {
   auto r = runCode("python", "import sys; print('out'); print('err', file=sys.stderr)");
-  CHECK(r.stdout == "out\n");
-  CHECK(r.stderr == "err\n");
+  CHECK(r.stdoutText == "out\n");
+  CHECK(r.stderrText == "err\n");
   CHECK(r.exitCode == 0);
   CHECK_FALSE(r.truncated);
   CHECK_FALSE(r.timedOut);
@@ -36,20 +36,20 @@ TEST_CASE("output is byte-exact, binary included", "[engine]") {
   for (int rep = 0; rep < 3; ++rep)
     for (int i = 0; i < 256; ++i) expected.push_back(static_cast<char>(i));
   expected += "\n\n \t";
-  CHECK(r.stdout == expected);
+  CHECK(r.stdoutText == expected);
 }
 
 TEST_CASE("large output and large code pass through intact", "[engine]") {
   auto big = runCode("bash", "head -c 3000000 /dev/zero | tr '\\0' 'y'");
-  CHECK(big.stdout == std::string(3000000, 'y').substr(0, 1048576) + "\n\n--- OUTPUT TRUNCATED (3000000 bytes, limit: 1048576) ---");
+  CHECK(big.stdoutText == std::string(3000000, 'y').substr(0, 1048576) + "\n\n--- OUTPUT TRUNCATED (3000000 bytes, limit: 1048576) ---");
   std::string code = "x = 0\n";
   for (int i = 0; i < 20000; ++i) code += "x += 1\n";  // ~140 KB: goes through a file
   code += "print(x)\n";
-  CHECK(runCode("python", code).stdout == "20000\n");  // the script rides in the run frame
+  CHECK(runCode("python", code).stdoutText == "20000\n");  // the script rides in the run frame
   std::string huge = "x = 0\n";
   for (int i = 0; i < 200000; ++i) huge += "x += 1\n";  // ~1.4 MB: written before the run
   huge += "print(x)\n";
-  CHECK(runCode("python", huge).stdout == "200000\n");
+  CHECK(runCode("python", huge).stdoutText == "200000\n");
 }
 
 TEST_CASE("request env, stdin, workdir and cmd", "[engine]") {
@@ -58,15 +58,15 @@ TEST_CASE("request env, stdin, workdir and cmd", "[engine]") {
   req.runtime = "python";
   req.code = "import os, sys; print(os.environ['A'], os.environ['B'], os.getcwd(), sys.stdin.read())";
   req.env = {{"A", "alpha"}, {"B", "beta gamma"}};
-  req.stdin = "from-stdin";
+  req.stdinText = "from-stdin";
   req.workdir = "project/sub";
-  CHECK(engine.execute(req).stdout == "alpha beta gamma /sandbox/project/sub from-stdin\n");
+  CHECK(engine.execute(req).stdoutText == "alpha beta gamma /sandbox/project/sub from-stdin\n");
 
   ExecutionRequest cmd;
   cmd.runtime = "node";
   cmd.cmd = "echo hello-from-cmd | tr a-z A-Z; exit 42";
   auto r = engine.execute(cmd);
-  CHECK(r.stdout == "HELLO-FROM-CMD\n");
+  CHECK(r.stdoutText == "HELLO-FROM-CMD\n");
   CHECK(r.exitCode == 42);
 }
 
@@ -75,9 +75,9 @@ TEST_CASE("large stdin is delivered completely", "[engine]") {
   ExecutionRequest req;
   req.runtime = "python";
   req.code = "import sys, hashlib; d = sys.stdin.buffer.read(); print(len(d), hashlib.sha256(d).hexdigest()[:16])";
-  req.stdin = std::string(5 * 1024 * 1024, 'z');
+  req.stdinText = std::string(5 * 1024 * 1024, 'z');
   auto r = engine.execute(req);
-  CHECK(r.stdout == "5242880 " + std::string("ff2bb758455cfaae") + "\n");
+  CHECK(r.stdoutText == "5242880 " + std::string("ff2bb758455cfaae") + "\n");
 }
 
 TEST_CASE("invalid requests are refused before any container is made", "[engine][errors]") {
@@ -144,6 +144,6 @@ TEST_CASE("a custom seccomp profile is applied", "[engine][seccomp]") {
   options.security.seccomp = isol8::SeccompMode::custom;
   options.security.customProfilePath = path;
   auto r = runCode("python", "import os\ntry:\n  os.mkdir('/sandbox/d'); print('made')\nexcept OSError as e:\n  print('failed', e.errno)", options);
-  CHECK(r.stdout == "failed 1\n");
-  CHECK(runCode("python", "import os\nos.mkdir('/sandbox/d'); print('made')").stdout == "made\n");
+  CHECK(r.stdoutText == "failed 1\n");
+  CHECK(runCode("python", "import os\nos.mkdir('/sandbox/d'); print('made')").stdoutText == "made\n");
 }

@@ -354,7 +354,7 @@ TEST_CASE("remote code: execute runs the fetched code", "[remote-code][engine]")
   req.allowInsecureCodeUrl = true;
   const auto result = engine.execute(req);
   CHECK(result.exitCode == 0);
-  CHECK(result.stdout == "hello from remote\n");
+  CHECK(result.stdoutText == "hello from remote\n");
 
   req.codeHash = isol8::detail::sha256Hex("something else");
   try {

@@ -6,8 +6,8 @@ namespace isol8 {
 
 const char* toString(StreamEvent::Type type) {
   switch (type) {
-    case StreamEvent::Type::stdout: return "stdout";
-    case StreamEvent::Type::stderr: return "stderr";
+    case StreamEvent::Type::stdout_data: return "stdout";
+    case StreamEvent::Type::stderr_data: return "stderr";
     case StreamEvent::Type::exit: return "exit";
     case StreamEvent::Type::error: return "error";
   }

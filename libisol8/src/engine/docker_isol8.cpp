@@ -340,7 +340,7 @@ struct DockerIsol8::Impl {
 
     StepSpec spec;
     spec.stop = &stop;
-    spec.stdin = req.stdin;
+    spec.stdinText = req.stdinText;
     spec.timeout = clock.remaining();
     spec.outputLimit = supervisorOutputLimit();
     // Secrets and the request's env reach the code's process only (not setup, not the
@@ -371,8 +371,8 @@ struct DockerIsol8::Impl {
     }
 
     using Type = StreamEvent::Type;
-    OutputChannel out(Type::stdout, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
-    OutputChannel err(Type::stderr, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
+    OutputChannel out(Type::stdout_data, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
+    OutputChannel err(Type::stderr_data, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
     StepOutcome outcome;
     if (spec.timeout.count() > 0) {
       outcome = co_await supervisor.run(spec, [&](supervisor::OutputStream stream, std::string_view data) {
@@ -387,14 +387,14 @@ struct DockerIsol8::Impl {
     out.dropped(outcome.droppedStdout);
     err.dropped(outcome.droppedStderr);
     ExecutionResult result;
-    result.stdout = out.finish();
-    result.stderr = err.finish();
+    result.stdoutText = out.finish();
+    result.stderrText = err.finish();
     result.truncated = out.truncated() || err.truncated();
     result.exitCode = outcome.exitCode;
     result.timedOut = outcome.timedOut;
     result.durationMs = outcome.durationMs;
     result.oomKilled = outcome.oomKilled;
-    if (outcome.timedOut) result.stderr += kTimedOutMarker;
+    if (outcome.timedOut) result.stderrText += kTimedOutMarker;
     if (!req.outputPaths.empty()) result.files = co_await readFiles(supervisor, req.outputPaths);
     if (net) net->endRun(container, result, options.logNetwork);
 
@@ -434,8 +434,8 @@ struct DockerIsol8::Impl {
     spec.stop = &stop;
     spec.outputLimit = supervisorOutputLimit();
     using Type = StreamEvent::Type;
-    OutputChannel out(Type::stdout, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
-    OutputChannel err(Type::stderr, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
+    OutputChannel out(Type::stdout_data, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
+    OutputChannel err(Type::stderr_data, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
     StepOutcome outcome;
     if (spec.timeout.count() > 0) {
       outcome = co_await supervisor.run(spec, [&](supervisor::OutputStream stream, std::string_view data) {

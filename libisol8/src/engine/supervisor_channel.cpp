@@ -68,10 +68,10 @@ asio::awaitable<void> SupervisorChannel::readLoop() {
   auto self = shared_from_this();  // alive until the connection ends
   sv::FrameSplitter splitter;
   StreamDemuxer demuxer([&](DockerStream stream, std::string_view payload) {
-    if (stream == DockerStream::stdout) {
+    if (stream == DockerStream::stdout_data) {
       splitter.feed(payload);
       while (auto frame = splitter.next()) dispatch(std::move(*frame));
-    } else if (stream == DockerStream::stderr) {
+    } else if (stream == DockerStream::stderr_data) {
       diagnostics_.append(payload);
       if (diagnostics_.size() > kMaxDiagnostics) diagnostics_.erase(0, diagnostics_.size() - kMaxDiagnostics);
     }
@@ -180,15 +180,15 @@ asio::awaitable<StepOutcome> SupervisorChannel::run(const StepSpec& spec, Output
   sv::RunRequest request;
   request.timeoutMs = static_cast<std::uint32_t>(std::clamp<std::int64_t>(spec.timeout.count(), 0, UINT32_MAX));
   request.outputLimit = spec.outputLimit;
-  request.stdinOpen = spec.stdin.has_value();
+  request.stdinOpen = spec.stdinText.has_value();
   request.cwd = spec.cwd;
   request.argv = spec.argv;
   request.env = spec.env;
   request.scriptPath = spec.scriptPath;
   request.script = spec.script;
   send(sv::encode(id, request));
-  if (spec.stdin) {
-    const std::string_view data = *spec.stdin;
+  if (spec.stdinText) {
+    const std::string_view data = *spec.stdinText;
     for (std::size_t at = 0; at < data.size(); at += sv::kMaxChunk)
       send(sv::encodeData(sv::Type::stdin_data, id, data.substr(at, sv::kMaxChunk)));
     send(sv::encodeData(sv::Type::stdin_data, id, {}));

@@ -35,7 +35,7 @@ struct StepSpec {
   std::vector<std::string> argv;
   std::vector<std::string> env;  // on top of the container's environment
   std::string cwd = "/sandbox";
-  std::optional<std::string> stdin;  // piped, then closed; nullopt: /dev/null
+  std::optional<std::string> stdinText;  // piped, then closed; nullopt: /dev/null
   std::chrono::milliseconds timeout{30000};
   std::uint64_t outputLimit = 0;  // per stream, bytes the supervisor forwards (0: all)
   StopSignal* stop = nullptr;     // optional
