@@ -209,6 +209,26 @@ TEMPLATE_TEST_CASE("engines: a stream shows the setup phase first", "[remote-eng
   CHECK(events.back().data == "0");
 }
 
+// The remote stream's result() comes from the server's `result` event (docs/http-api.md).
+TEMPLATE_TEST_CASE("engines: a stream's result() is the whole result", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  auto request = python("import sys\nprint('out')\nprint('err', file=sys.stderr)\nopen('/sandbox/r.txt', 'w').write('kept')\nsys.exit(4)");
+  request.outputPaths = {"/sandbox/r.txt"};
+  ExecutionStream stream = engine->executeStream(request);
+  std::string streamed;
+  for (const auto& e : stream)
+    if (e.type == StreamEvent::Type::stdout_data) streamed += e.data;
+  CHECK(streamed == "out\n");
+  const auto result = stream.result();
+  REQUIRE(result);
+  CHECK(result->exitCode == 4);
+  CHECK(result->stdoutText == "out\n");
+  CHECK(result->stderrText == "err\n");
+  CHECK(result->files == std::map<std::string, std::string>{{"/sandbox/r.txt", "kept"}});
+  CHECK_FALSE(result->executionId.empty());
+}
+
 TEMPLATE_TEST_CASE("engines: a session keeps state and files (binary) across calls", "[remote-engine]", Local, Remote) {
   TestType backend;
   auto engine = backend.make({}, uniqueId("state"));

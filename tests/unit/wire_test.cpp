@@ -490,6 +490,25 @@ TEST_CASE("wire: execute body", "[wire]") {
                       "options must be an object");
   REQUIRE_ISOL8_ERROR(executeBodyFromJson(js(R"({"request":{"runtime":"python"},"sessionId":5})")), invalid,
                       "sessionId must be a string");
+
+  CHECK_FALSE(plain.resultEvent);
+  const ExecuteBody asking = executeBodyFromJson(js(R"({"request":{"runtime":"python","code":"1"},"resultEvent":true})"));
+  CHECK(asking.resultEvent);
+  CHECK(str(toJson(asking)) == R"({"request":{"runtime":"python","code":"1"},"resultEvent":true})");
+  REQUIRE_ISOL8_ERROR(executeBodyFromJson(js(R"({"request":{"runtime":"python"},"resultEvent":"yes"})")), invalid,
+                      "resultEvent must be a boolean");
+}
+
+TEST_CASE("wire: the result event carries the ExecutionResult JSON", "[wire]") {
+  const ExecutionResult result = fullResult();
+  const json::object event = resultEventJson(result);
+  CHECK(str(event) == R"({"type":"result","result":)" + str(toJson(result)) + "}");
+  const auto back = resultOfEvent(event);
+  REQUIRE(back);
+  CHECK(str(toJson(*back)) == str(toJson(result)));
+  // Any other event is not a result; a result event without one is an error.
+  CHECK_FALSE(resultOfEvent(js(R"({"type":"exit","data":"0","phase":"code"})")));
+  REQUIRE_ISOL8_ERROR(resultOfEvent(js(R"({"type":"result"})")), invalid, "event.result must be an object");
 }
 
 TEST_CASE("wire: parse JSON text", "[wire]") {

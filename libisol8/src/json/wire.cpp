@@ -326,6 +326,10 @@ json::object toJson(const StreamEvent& e, bool includePhase) {
   return o;
 }
 
+json::object resultEventJson(const ExecutionResult& result) {
+  return json::object{{"type", "result"}, {"result", toJson(result)}};
+}
+
 json::object toJson(const ClientOptions& c) {
   json::object o;
   if (c.network) o["network"] = toString(*c.network);
@@ -364,6 +368,7 @@ json::object toJson(const ExecuteBody& body) {
   json::object options = toJson(body.options);
   if (!options.empty()) o["options"] = std::move(options);
   if (body.sessionId) o["sessionId"] = text(*body.sessionId);
+  if (body.resultEvent) o["resultEvent"] = true;
   return o;
 }
 
@@ -491,6 +496,15 @@ StreamEvent streamEventFromJson(const json::value& value, std::string_view path)
   return e;
 }
 
+std::optional<ExecutionResult> resultOfEvent(const json::value& value, std::string_view path) {
+  const auto& o = asObject(value, path);
+  const auto* type = field(o, "type");
+  if (!type || !type->is_string() || type->get_string() != "result") return std::nullopt;
+  const auto* result = field(o, "result");
+  if (!result) fail(member(path, "result"), "an object");
+  return resultFromJson(*result, member(path, "result"));
+}
+
 ClientOptions clientOptionsFromJson(const json::value& value, std::string_view path) {
   const auto& o = asObject(value, path);
   ClientOptions c;
@@ -543,6 +557,7 @@ ExecuteBody executeBodyFromJson(const json::value& value) {
     std::string id = asString(*session, "sessionId");
     if (!id.empty()) body.sessionId = std::move(id);  // "" means no session, as in the original
   }
+  readBool(o, "", "resultEvent", body.resultEvent);
   return body;
 }
 
