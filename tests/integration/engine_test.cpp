@@ -1,6 +1,9 @@
 // DockerIsol8::execute end to end: result fields, exact output, request features, cleanup.
 #include <chrono>
+#include <mutex>
 #include <regex>
+#include <string_view>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -28,6 +31,42 @@ TEST_CASE("a result carries every field", "[engine]") {
   CHECK(r.durationMs > 0);
   auto slow = runCode("python", "import time; time.sleep(0.5)");
   CHECK(slow.durationMs >= 450);
+}
+
+// Logging is per engine (no process-wide flag): a sink sees its own engine's work only, and
+// another engine's debug (stderr) does not reach it.
+TEST_CASE("a log sink receives its own engine's lines, not another engine's", "[engine]") {
+  struct Received {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    std::vector<std::string> all() {
+      std::lock_guard lock(mutex);
+      return lines;
+    }
+  };
+  auto received = std::make_shared<Received>();
+  EngineOptions withSink;
+  withSink.logSink = [received](isol8::LogLevel, std::string_view line) {
+    std::lock_guard lock(received->mutex);
+    received->lines.emplace_back(line);
+  };
+  EngineOptions debugToStderr;
+  debugToStderr.debug = true;
+  DockerIsol8 listened(withSink);
+  DockerIsol8 other(debugToStderr);
+  const auto mine = listened.execute(isol8::test::codeRequest("python", "print(1)"));
+  const auto theirs = other.execute(isol8::test::codeRequest("python", "print(2)"));
+  REQUIRE(mine.exitCode == 0);
+  REQUIRE(theirs.exitCode == 0);
+  const auto lines = received->all();
+  INFO(lines.size() << " lines");
+  auto mentions = [&lines](const std::string& text) {
+    for (const auto& line : lines)
+      if (line.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(mentions("container " + mine.containerId.substr(0, 12) + " started"));
+  CHECK_FALSE(mentions(theirs.containerId.substr(0, 12)));
 }
 
 TEST_CASE("output is byte-exact, binary included", "[engine]") {

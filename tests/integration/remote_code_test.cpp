@@ -151,7 +151,8 @@ RemoteCodePolicy loopbackPolicy() {
 std::string fetch(const RemoteCodePolicy& policy, const std::string& url, const std::string& hash = {},
                   bool allowInsecure = true) {
   asio::io_context context;
-  auto future = asio::co_spawn(context, isol8::detail::fetchRemoteCode(policy, url, hash, allowInsecure),
+  const isol8::detail::Logger silent;
+  auto future = asio::co_spawn(context, isol8::detail::fetchRemoteCode(policy, url, hash, allowInsecure, silent),
                                asio::use_future);
   context.run();
   return future.get();

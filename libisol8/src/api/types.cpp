@@ -1,3 +1,4 @@
+#include "isol8/log.hpp"
 #include "isol8/options.hpp"
 #include "isol8/types.hpp"
 #include "isol8/version.hpp"
@@ -13,6 +14,8 @@ const char* toString(StreamEvent::Type type) {
   }
   return "error";
 }
+
+const char* toString(LogLevel level) { return level == LogLevel::warning ? "warning" : "debug"; }
 
 const char* toString(StreamEvent::Phase phase) { return phase == StreamEvent::Phase::setup ? "setup" : "code"; }
 

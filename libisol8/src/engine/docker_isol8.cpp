@@ -118,6 +118,7 @@ std::string packagesKey(const Runtime& runtime, const std::vector<std::string>& 
 
 struct DockerIsol8::Impl {
   EngineOptions options;
+  const Logger log{options.debug, options.logSink};  // this engine's, handed to what logs
   bool optionsChecked = false;  // options never change: validated on first use, not per run
   const std::vector<std::string> secrets = secretValues(options);  // the values to mask
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
@@ -152,7 +153,7 @@ struct DockerIsol8::Impl {
              ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse,
                                      std::chrono::milliseconds(options.removalRetryMs),
                                      std::chrono::milliseconds(options.removalRetryMaxMs)},
-             lifecycle()) {
+             lifecycle(), log) {
     engine.start();  // last: everything the thread may touch exists
   }
   // First: the thread stops before the members it uses are destroyed.
@@ -165,7 +166,7 @@ struct DockerIsol8::Impl {
   FilteredNetwork* filteredNetwork() {
     if (options.network != NetworkMode::filtered) return nullptr;
     if (!filtered)
-      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), options.networkFilter, engineId);
+      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), options.networkFilter, engineId, log);
     return filtered.get();
   }
 
@@ -212,8 +213,8 @@ struct DockerIsol8::Impl {
                     fmt::format("Image {} not found in the Docker engine. Build or pull it first, or drop the image "
                                 "option to use {}.",
                                 image, runtime.image));
-      debugLog("image {} missing, building it", image);
-      ImageBuilder builder([](std::string_view line) { debugLog("{}", trim(line)); });
+      log.debug("image {} missing, building it", image);
+      ImageBuilder builder([this](std::string_view line) { log.debug("{}", trim(line)); });
       co_await builder.asyncEnsure(runtime.name);
     }
     presentImages.insert(image);
@@ -229,7 +230,7 @@ struct DockerIsol8::Impl {
     if (stop.triggered()) throw Error(errc::cancelled, "Execution cancelled");
     // codeUrl (network/remote_code.hpp): fetched and checked before a container is taken.
     if (!trim(req.codeUrl).empty())
-      req.code = co_await fetchRemoteCode(options.remoteCode, req.codeUrl, req.codeHash, req.allowInsecureCodeUrl);
+      req.code = co_await fetchRemoteCode(options.remoteCode, req.codeUrl, req.codeHash, req.allowInsecureCodeUrl, log);
     if (!seccompProfile) seccompProfile = loadSeccompProfile(options.security);
 
     const bool persistentMode = options.mode == ExecutionMode::persistent;
@@ -293,7 +294,7 @@ struct DockerIsol8::Impl {
       if (!reusable) co_await dropPersistent();
       if (gone) failure = std::make_exception_ptr(containerGone());
     } else if (options.persist) {
-      debugLog("keeping container {} (persist)", container.id.substr(0, 12));
+      log.debug("keeping container {} (persist)", container.id.substr(0, 12));
     } else {
       pool.release(std::move(container), reusable);
     }
@@ -501,10 +502,10 @@ struct DockerIsol8::Impl {
   asio::awaitable<bool> endSessionRequest(SandboxContainer& container) {
     try {
       const auto done = co_await container.supervisor->reset(supervisor::ResetScope::processes);
-      if (!done.ok) debugLog("session container {} not proved clean: {}", container.id.substr(0, 12), done.message);
+      if (!done.ok) log.warning("session container {} not proved clean: {}", container.id.substr(0, 12), done.message);
       co_return done.ok;
     } catch (const std::exception& e) {
-      debugLog("ending a request in {}: {}", container.id.substr(0, 12), e.what());
+      log.warning("ending a request in {}: {}", container.id.substr(0, 12), e.what());
       co_return false;
     }
   }
@@ -578,7 +579,7 @@ struct DockerIsol8::Impl {
         const auto image = co_await resolve(runtime, noPackages);
         co_await pool.prewarm(image.image);
       } catch (const std::exception& e) {
-        debugLog("prewarming {}: {}", name, e.what());  // a cold start later, not an error now
+        log.warning("prewarming {}: {}", name, e.what());  // a cold start later, not an error now
       }
     }
   }
@@ -633,15 +634,13 @@ struct DockerIsol8::Impl {
   }
 };
 
-DockerIsol8::DockerIsol8(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  if (impl_->options.debug) debugEnabled() = true;
-}
+DockerIsol8::DockerIsol8(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 DockerIsol8::~DockerIsol8() {
   try {
     impl_->engine.run(impl_->stop());
   } catch (const std::exception& e) {
-    debugLog("stopping engine: {}", e.what());
+    impl_->log.warning("stopping engine: {}", e.what());
   }
 }
 

@@ -28,18 +28,20 @@ constexpr auto kResetTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxDiagnostics = 4096;
 }  // namespace
 
-SupervisorChannel::SupervisorChannel(asio::any_io_executor executor, std::unique_ptr<ExecConnection> connection)
-    : executor_(std::move(executor)), connection_(std::move(connection)) {
+SupervisorChannel::SupervisorChannel(asio::any_io_executor executor, std::unique_ptr<ExecConnection> connection,
+                                     Logger log)
+    : executor_(std::move(executor)), connection_(std::move(connection)), log_(std::move(log)) {
   pending_[0];  // the supervisor's hello comes as id 0
 }
 
 SupervisorChannel::~SupervisorChannel() = default;
 
 asio::awaitable<std::shared_ptr<SupervisorChannel>> SupervisorChannel::attach(DockerClient& docker,
-                                                                              const std::string& containerId) {
+                                                                              const std::string& containerId,
+                                                                              Logger log) {
   auto connection = co_await docker.attachContainer(containerId);
   std::shared_ptr<SupervisorChannel> channel(
-      new SupervisorChannel(co_await asio::this_coro::executor, std::move(connection)));
+      new SupervisorChannel(co_await asio::this_coro::executor, std::move(connection), std::move(log)));
   asio::co_spawn(channel->executor_, channel->readLoop(), asio::detached);
   co_return channel;
 }
@@ -89,7 +91,7 @@ asio::awaitable<void> SupervisorChannel::readLoop() {
     lose(fmt::format("sent something unreadable ({})", e.what()));
     connection_->close();
   }
-  if (!diagnostics_.empty()) debugLog("supervisor: {}", diagnostics_);
+  if (!diagnostics_.empty()) log_.debug("supervisor: {}", diagnostics_);
 }
 
 void SupervisorChannel::dispatch(sv::Frame frame) {

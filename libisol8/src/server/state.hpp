@@ -14,6 +14,7 @@
 #include "server/engine_set.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/sessions.hpp"
+#include "util/log.hpp"
 
 namespace isol8::server {
 
@@ -41,6 +42,7 @@ struct ServerState {
   }
 
   Config config;
+  detail::Logger log{config.debug, {}};  // the server's own [DEBUG] lines (engines have theirs)
   std::string owner;  // label isol8.owner of every container of this server
   std::string masterKey;
   std::unique_ptr<auth::KeyStore> keys;  // null: database-backed keys are off
