@@ -226,8 +226,8 @@ TEST_CASE("wire: ExecutionResult missing fields keep the defaults", "[wire]") {
 
 TEST_CASE("wire: ExecutionResult errors", "[wire]") {
   REQUIRE_ISOL8_ERROR(resultFromJson(js(R"("x")")), invalid, "result must be an object");
-  REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"stdout":1})")), invalid, "result.stdoutText must be a string");
-  REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"stderr":[]})")), invalid, "result.stderrText must be a string");
+  REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"stdout":1})")), invalid, "result.stdout must be a string");
+  REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"stderr":[]})")), invalid, "result.stderr must be a string");
   REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"exitCode":"1"})")), invalid, "result.exitCode must be an integer");
   REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"exitCode":1.5})")), invalid, "result.exitCode must be an integer");
   REQUIRE_ISOL8_ERROR(resultFromJson(js(R"({"exitCode":4294967296})")), invalid, "result.exitCode must be an integer");
