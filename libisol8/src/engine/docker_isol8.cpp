@@ -118,7 +118,9 @@ std::string packagesKey(const Runtime& runtime, const std::vector<std::string>& 
 
 struct DockerIsol8::Impl {
   EngineOptions options;
-  const Logger log{options.debug, options.logSink};  // this engine's, handed to what logs
+  // This engine's, handed to what logs. Set in the constructor: g++ 12 mis-destroys the
+  // temporaries of a default member initializer that copies a std::function.
+  const Logger log;
   bool optionsChecked = false;  // options never change: validated on first use, not per run
   const std::vector<std::string> secrets = secretValues(options);  // the values to mask
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
@@ -148,6 +150,7 @@ struct DockerIsol8::Impl {
 
   explicit Impl(EngineOptions o)
       : options(std::move(o)),
+        log(options.debug, options.logSink),
         permits(std::max(options.maxConcurrent, 1)),
         pool(context.get_executor(), docker,
              ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse,

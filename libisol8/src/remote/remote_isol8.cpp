@@ -151,7 +151,7 @@ class EventSink {
 struct RemoteIsol8::Impl {
   RemoteOptions remote;
   EngineOptions options;
-  const Logger log{options.debug, options.logSink};
+  const Logger log;  // set in the constructor (see DockerIsol8::Impl)
   const json::object clientOptions = wire::toJson(wire::clientOptionsFrom(options));
   ParsedUrl server;
   std::string basePath;  // the host URL's path, without a trailing '/'
@@ -163,7 +163,7 @@ struct RemoteIsol8::Impl {
   bool webSocketRefused = false;  // the server did not upgrade once: SSE from then on
   std::set<StreamControl*> activeStreams;
   ChangeNotifier streamsChanged;
-  Impl(RemoteOptions r, EngineOptions o) : remote(std::move(r)), options(std::move(o)) {
+  Impl(RemoteOptions r, EngineOptions o) : remote(std::move(r)), options(std::move(o)), log(options.debug, options.logSink) {
     if (remote.host.ends_with('/')) remote.host.pop_back();
     server = parseUrl(remote.host);
     if (server.scheme != "http" && server.scheme != "https")

@@ -22,6 +22,7 @@ struct ServerState {
   ServerState(boost::asio::any_io_executor executor, Config config, std::string masterKey,
               std::unique_ptr<auth::KeyStore> keys, std::string owner)
       : config(std::move(config)),
+        log(this->config.debug, LogSink()),
         owner(std::move(owner)),
         masterKey(std::move(masterKey)),
         keys(std::move(keys)),
@@ -42,7 +43,7 @@ struct ServerState {
   }
 
   Config config;
-  detail::Logger log{config.debug, {}};  // the server's own [DEBUG] lines (engines have theirs)
+  detail::Logger log;  // the server's own [DEBUG] lines (engines have theirs)
   std::string owner;  // label isol8.owner of every container of this server
   std::string masterKey;
   std::unique_ptr<auth::KeyStore> keys;  // null: database-backed keys are off
