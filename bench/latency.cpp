@@ -203,7 +203,7 @@ class ForkLoop {
       const std::string doneLine = std::string(kDone) + "\n";
       std::string out;
       isol8::detail::StreamDemuxer demux([&](isol8::detail::DockerStream s, std::string_view d) {
-        if (s == isol8::detail::DockerStream::stdout || s == isol8::detail::DockerStream::stderr) out.append(d);
+        if (s == isol8::detail::DockerStream::stdout_data || s == isol8::detail::DockerStream::stderr_data) out.append(d);
       });
       co_await self.conn_->write(line + "\n");
       co_await readUntil(*self.conn_, demux, out, doneLine);
@@ -281,7 +281,7 @@ Floors measureFloors(const std::string& runtime, const FloorArgs& a) {
           auto execConn = co_await docker.startExec(execId);
           std::string out;
           isol8::detail::StreamDemuxer execDemux([&](isol8::detail::DockerStream s, std::string_view d) {
-            if (s == isol8::detail::DockerStream::stdout) out.append(d);
+            if (s == isol8::detail::DockerStream::stdout_data) out.append(d);
           });
           co_await readUntil(*execConn, execDemux, out, std::string());
           const auto state = co_await docker.inspectExec(execId);
@@ -349,10 +349,10 @@ void runOnce(isol8::Engine& engine, const std::string& runtime, Series& s) {
     const auto result = engine.execute(helloRequest(runtime));
     const double ms = msSince(t);
     s.wallSeconds += ms / 1000;
-    if (result.exitCode == 0 && result.stdout == kExpected) s.ms.push_back(ms);
+    if (result.exitCode == 0 && result.stdoutText == kExpected) s.ms.push_back(ms);
     else
-      s.fail(fmt::format("exit {}, stdout {}, stderr {}", result.exitCode, json::serialize(json::value(result.stdout)),
-                         json::serialize(json::value(result.stderr.substr(0, 300)))));
+      s.fail(fmt::format("exit {}, stdout {}, stderr {}", result.exitCode, json::serialize(json::value(result.stdoutText)),
+                         json::serialize(json::value(result.stderrText.substr(0, 300)))));
   } catch (const std::exception& e) {
     s.wallSeconds += msSince(t) / 1000;
     s.fail(e.what());

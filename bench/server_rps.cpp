@@ -146,7 +146,7 @@ asio::awaitable<std::string> runLocal(isol8::Engine& engine) {
   std::string failure;
   try {
     const auto result = co_await engine.asyncExecute(std::move(request));
-    co_return checkRun(result.exitCode, result.stdout);
+    co_return checkRun(result.exitCode, result.stdoutText);
   } catch (const std::exception& e) {
     failure = std::string("engine: ") + e.what();
   }

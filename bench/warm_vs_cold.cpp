@@ -43,9 +43,9 @@ double timedRun(isol8::Engine& engine, const std::string& runtime) {
   const auto start = Clock::now();
   auto result = engine.execute(request(runtime));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  if (result.exitCode != 0 || result.stdout != "hi\n") {
-    std::fprintf(stderr, "unexpected result (exit %d): %s%s\n", result.exitCode, result.stdout.c_str(),
-                 result.stderr.c_str());
+  if (result.exitCode != 0 || result.stdoutText != "hi\n") {
+    std::fprintf(stderr, "unexpected result (exit %d): %s%s\n", result.exitCode, result.stdoutText.c_str(),
+                 result.stderrText.c_str());
     std::exit(1);
   }
   return ms;

@@ -10,7 +10,7 @@ int main() {
   request.code = "print('hello from the sandbox')";
   try {
     auto result = engine.execute(request);
-    std::fputs(result.stdout.c_str(), stdout);
+    std::fputs(result.stdoutText.c_str(), stdout);
     return result.exitCode;
   } catch (const isol8::Error& e) {
     std::fprintf(stderr, "isol8: %s\n", e.what());

@@ -13,7 +13,7 @@ int main() {
     isol8::ExecutionRequest hello;
     hello.runtime = "python";
     hello.code = "print('session ready')";
-    std::fputs(engine.execute(hello).stdout.c_str(), stdout);
+    std::fputs(engine.execute(hello).stdoutText.c_str(), stdout);
 
     // Copy a data file in (paths must be inside /sandbox or /tmp).
     engine.putFile("/sandbox/numbers.txt", "3\n1\n4\n1\n5\n9\n2\n6\n");
@@ -26,8 +26,8 @@ int main() {
         "open('/sandbox/result.txt', 'w').write(f'count={len(nums)} sum={sum(nums)}\\n')\n"
         "print('wrote result.txt')";
     auto result = engine.execute(sum);
-    std::fputs(result.stdout.c_str(), stdout);
-    if (result.exitCode != 0) std::fputs(result.stderr.c_str(), stderr);
+    std::fputs(result.stdoutText.c_str(), stdout);
+    if (result.exitCode != 0) std::fputs(result.stderrText.c_str(), stderr);
 
     // Copy the result back out, as bytes.
     std::printf("result.txt: %s", engine.getFile("/sandbox/result.txt").c_str());

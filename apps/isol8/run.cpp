@@ -219,7 +219,7 @@ RunInput parseRunArguments(const std::vector<std::string>& args, bool& debug) {
   if (vm.count("sandbox-size")) opt.sandboxSize = vm["sandbox-size"].as<std::string>();
   if (vm.count("tmp-size")) opt.tmpSize = vm["tmp-size"].as<std::string>();
   if (vm.count("max-output")) opt.maxOutputSize = vm["max-output"].as<long long>();
-  if (vm.count("stdin")) req.stdin = vm["stdin"].as<std::string>();
+  if (vm.count("stdin")) req.stdinText = vm["stdin"].as<std::string>();
   if (vm.count("workdir")) req.workdir = vm["workdir"].as<std::string>();
   if (vm.count("out")) in.outFile = vm["out"].as<std::string>();
   if (vm.count("install")) req.installPackages = vm["install"].as<std::vector<std::string>>();
@@ -290,11 +290,11 @@ asio::awaitable<int> stream(Engine& engine, RunInput in, const bool& interrupted
   while (auto event = co_await events.next()) {
     if (interrupted) co_return 1;  // Ctrl-C: the run's failure is expected, not reported
     switch (event->type) {
-      case StreamEvent::Type::stdout:
+      case StreamEvent::Type::stdout_data:
         writeRaw(stdout, event->data);
         if (!in.outFile.empty()) stdoutText += event->data;
         break;
-      case StreamEvent::Type::stderr: writeRaw(stderr, event->data); break;
+      case StreamEvent::Type::stderr_data: writeRaw(stderr, event->data); break;
       case StreamEvent::Type::error:
         printError(event->data);
         exitCode = 1;
@@ -310,10 +310,10 @@ asio::awaitable<int> stream(Engine& engine, RunInput in, const bool& interrupted
 asio::awaitable<int> runOnce(Engine& engine, RunInput in, const bool& interrupted) {
   if (in.stream) co_return co_await stream(engine, std::move(in), interrupted);
   auto result = co_await engine.asyncExecute(std::move(in.request));
-  writeRaw(stdout, result.stdout);
-  writeRaw(stderr, result.stderr);
+  writeRaw(stdout, result.stdoutText);
+  writeRaw(stderr, result.stderrText);
   if (result.truncated) printWarning("Output was truncated");
-  if (!in.outFile.empty()) writeOutFile(in.outFile, result.stdout);
+  if (!in.outFile.empty()) writeOutFile(in.outFile, result.stdoutText);
   if (in.logNetwork) printNetworkLogs(result.networkLogs);
   co_return result.exitCode;
 }

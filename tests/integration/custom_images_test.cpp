@@ -135,7 +135,7 @@ TEST_CASE("isol8 build: node images with packages, discovery picks exact then su
     req.code = "console.log(require('is-number')(5))";
     req.installPackages = {"is-number@7.0.0"};
     auto result = engine.execute(req);
-    CHECK(result.stdout == "true\n");
+    CHECK(result.stdoutText == "true\n");
     auto image = isol8::test::runProgram({"docker", "inspect", "-f", "{{.Config.Image}}", result.containerId});
     CHECK(image.out == exact + "\n");
   }

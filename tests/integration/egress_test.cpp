@@ -30,9 +30,9 @@ TEST_CASE("egress: an allowed host works through the proxy, plain HTTP and CONNE
   TestServer server;
   DockerIsol8 engine(filtered({"^localhost$"}, {}, true));
   auto plain = engine.execute(shellRequest(curl(server.url("localhost", "/hello.txt?via=get"))));
-  CHECK(plain.stdout == "hello from the test server\n 200\n");
+  CHECK(plain.stdoutText == "hello from the test server\n 200\n");
   auto tunnel = engine.execute(shellRequest(curl("-p " + server.url("localhost", "/hello.txt?via=connect"))));
-  CHECK(tunnel.stdout == "hello from the test server\n 200\n");
+  CHECK(tunnel.stdoutText == "hello from the test server\n 200\n");
   CHECK(server.saw("/hello.txt?via=get"));
   CHECK(server.saw("/hello.txt?via=connect"));
   // Logged per run: the GET with its path, the CONNECT without.
@@ -52,7 +52,7 @@ TEST_CASE("egress: a denied host gets 403 and no connection is made, whatever it
   DockerIsol8 engine(filtered({}, {"^localhost$"}, true));
   auto r = engine.execute(shellRequest(curl(server.url("localhost", "/denied")) + "; " + curl(server.url("LOCALHOST", "/upper")) +
                                "; curl -s -m 10 -p -o /dev/null -w ' %{http_connect}' " + server.url("LocalHost", "/tunnel") + "; echo"));
-  CHECK(r.stdout ==
+  CHECK(r.stdoutText ==
         "isol8: request to localhost blocked by network filter 403\n"
         "isol8: request to localhost blocked by network filter 403\n"
         " 403\n");  // the CONNECT's own status
@@ -78,13 +78,13 @@ TEST_CASE("egress: private, loopback, link-local and metadata addresses are refu
   auto r = engine.execute(shellRequest(cmd));
   std::string expected;
   for (int i = 0; i < 11; ++i) expected += " 403\n";
-  CHECK(r.stdout == expected);
+  CHECK(r.stdoutText == expected);
   CHECK_FALSE(server.saw("/private"));
   for (const auto& e : r.securityEvents) CHECK(e.details.at("reason") == "private_address");
   CHECK(r.securityEvents.size() == 11);
   // Control: the same server is reachable once its address is explicitly allowed.
   DockerIsol8 allowed(filtered({}, {}, true));
-  CHECK(allowed.execute(shellRequest(curl(server.url("127.0.0.1", "/hello.txt?allowed")))).stdout ==
+  CHECK(allowed.execute(shellRequest(curl(server.url("127.0.0.1", "/hello.txt?allowed")))).stdoutText ==
         "hello from the test server\n 200\n");
 }
 
@@ -97,17 +97,17 @@ TEST_CASE("egress: a direct connection that ignores the proxy fails, and DNS doe
                                "(echo x > /dev/udp/8.8.8.8/53) 2>/dev/null; echo \"udp=$?\"; "
                                "kill -9 1 2>/dev/null; echo \"kill=$?\"; " +
                                curl(server.url("localhost", "/hello.txt?after-kill"))));
-  CHECK_THAT(r.stdout, Catch::StartsWith("curl=7\n"));  // couldn't connect: no route
-  CHECK_THAT(r.stdout, Catch::Contains("dns=2\n"));     // no such host
-  CHECK_THAT(r.stdout, Catch::Contains("udp=1\n"));
-  CHECK_THAT(r.stdout, Catch::Contains("kill=1\n"));    // the relay is the supervisor (PID 1, root)
-  CHECK_THAT(r.stdout, Catch::EndsWith("hello from the test server\n 200\n"));
+  CHECK_THAT(r.stdoutText, Catch::StartsWith("curl=7\n"));  // couldn't connect: no route
+  CHECK_THAT(r.stdoutText, Catch::Contains("dns=2\n"));     // no such host
+  CHECK_THAT(r.stdoutText, Catch::Contains("udp=1\n"));
+  CHECK_THAT(r.stdoutText, Catch::Contains("kill=1\n"));    // the relay is the supervisor (PID 1, root)
+  CHECK_THAT(r.stdoutText, Catch::EndsWith("hello from the test server\n 200\n"));
   CHECK_FALSE(server.saw("/hello.txt?direct"));
   // Control: with the host network the same direct request does arrive.
   EngineOptions host;
   host.network = NetworkMode::host;
   DockerIsol8 open(host);
-  CHECK(open.execute(shellRequest("curl -s -m 5 http://127.0.0.1:" + std::to_string(server.port) + "/hello.txt?direct")).stdout ==
+  CHECK(open.execute(shellRequest("curl -s -m 5 http://127.0.0.1:" + std::to_string(server.port) + "/hello.txt?direct")).stdoutText ==
         "hello from the test server\n");
 }
 
@@ -161,7 +161,7 @@ TEST_CASE("egress: a request whose connection outlives the run is logged in that
   REQUIRE(isol8::test::waitForPort(port));
   DockerIsol8 engine(filtered({"^localhost$"}, {}, true));
   auto r = engine.execute(shellRequest(curl("http://localhost:" + std::to_string(port) + "/held")));
-  CHECK(r.stdout == "held\n 200\n");
+  CHECK(r.stdoutText == "held\n 200\n");
   REQUIRE(r.networkLogs.size() == 1);
   CHECK(r.networkLogs[0].path == std::optional<std::string>("/held"));
   CHECK(r.networkLogs[0].action == "ALLOW");

@@ -1,6 +1,9 @@
 // DockerIsol8::execute end to end: result fields, exact output, request features, cleanup.
 #include <chrono>
+#include <mutex>
 #include <regex>
+#include <string_view>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -15,8 +18,8 @@ using isol8::test::runCode;
 
 TEST_CASE("a result carries every field", "[engine]") {
   auto r = runCode("python", "import sys; print('out'); print('err', file=sys.stderr)");
-  CHECK(r.stdout == "out\n");
-  CHECK(r.stderr == "err\n");
+  CHECK(r.stdoutText == "out\n");
+  CHECK(r.stderrText == "err\n");
   CHECK(r.exitCode == 0);
   CHECK_FALSE(r.truncated);
   CHECK_FALSE(r.timedOut);
@@ -35,13 +38,13 @@ TEST_CASE("python starts without Debian's startup hooks (docker/python.Dockerfil
   auto r = runCode("python", "import sys, site\n"
                              "print(sorted(m for m in ('sitecustomize', '_distutils_hack', 'apport_python_hook') "
                              "if m in sys.modules), site.ENABLE_USER_SITE)");
-  CHECK(r.stdout == "[] True\n");
+  CHECK(r.stdoutText == "[] True\n");
 }
 
 TEST_CASE("a result reports the run's CPU time, peak memory and wall time", "[engine][usage]") {
   // 200 MiB touched page by page, then kept: the process's resident set reaches it.
   auto memory = runCode("python", "b = bytearray(200 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1\nprint('ok')");
-  REQUIRE(memory.stdout == "ok\n");
+  REQUIRE(memory.stdoutText == "ok\n");
   CHECK(memory.resourceUsage.peakMemoryBytes >= 200LL * 1024 * 1024);
   CHECK(memory.resourceUsage.peakMemoryBytes < 400LL * 1024 * 1024);
   // A second of CPU spinning (user time); the wall time covers it.
@@ -53,8 +56,44 @@ TEST_CASE("a result reports the run's CPU time, peak memory and wall time", "[en
   CHECK(spin.resourceUsage.peakMemoryBytes < 100LL * 1024 * 1024);  // the small process this time
   // A child's CPU time counts too: the subshell spins, the shell waits for it.
   auto child = runCode("bash", "( end=$((SECONDS + 2)); while [ $SECONDS -lt $end ]; do :; done ); echo done");
-  REQUIRE(child.stdout == "done\n");
+  REQUIRE(child.stdoutText == "done\n");
   CHECK(child.resourceUsage.cpuUserMs + child.resourceUsage.cpuSystemMs >= 900);
+}
+
+// Logging is per engine (no process-wide flag): a sink sees its own engine's work only, and
+// another engine's debug (stderr) does not reach it.
+TEST_CASE("a log sink receives its own engine's lines, not another engine's", "[engine]") {
+  struct Received {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    std::vector<std::string> all() {
+      std::lock_guard lock(mutex);
+      return lines;
+    }
+  };
+  auto received = std::make_shared<Received>();
+  EngineOptions withSink;
+  withSink.logSink = [received](isol8::LogLevel, std::string_view line) {
+    std::lock_guard lock(received->mutex);
+    received->lines.emplace_back(line);
+  };
+  EngineOptions debugToStderr;
+  debugToStderr.debug = true;
+  DockerIsol8 listened(withSink);
+  DockerIsol8 other(debugToStderr);
+  const auto mine = listened.execute(isol8::test::codeRequest("python", "print(1)"));
+  const auto theirs = other.execute(isol8::test::codeRequest("python", "print(2)"));
+  REQUIRE(mine.exitCode == 0);
+  REQUIRE(theirs.exitCode == 0);
+  const auto lines = received->all();
+  INFO(lines.size() << " lines");
+  auto mentions = [&lines](const std::string& text) {
+    for (const auto& line : lines)
+      if (line.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(mentions("container " + mine.containerId.substr(0, 12) + " started"));
+  CHECK_FALSE(mentions(theirs.containerId.substr(0, 12)));
 }
 
 TEST_CASE("output is byte-exact, binary included", "[engine]") {
@@ -63,20 +102,20 @@ TEST_CASE("output is byte-exact, binary included", "[engine]") {
   for (int rep = 0; rep < 3; ++rep)
     for (int i = 0; i < 256; ++i) expected.push_back(static_cast<char>(i));
   expected += "\n\n \t";
-  CHECK(r.stdout == expected);
+  CHECK(r.stdoutText == expected);
 }
 
 TEST_CASE("large output and large code pass through intact", "[engine]") {
   auto big = runCode("bash", "head -c 3000000 /dev/zero | tr '\\0' 'y'");
-  CHECK(big.stdout == std::string(3000000, 'y').substr(0, 1048576) + "\n\n--- OUTPUT TRUNCATED (3000000 bytes, limit: 1048576) ---");
+  CHECK(big.stdoutText == std::string(3000000, 'y').substr(0, 1048576) + "\n\n--- OUTPUT TRUNCATED (3000000 bytes, limit: 1048576) ---");
   std::string code = "x = 0\n";
   for (int i = 0; i < 20000; ++i) code += "x += 1\n";  // ~140 KB: goes through a file
   code += "print(x)\n";
-  CHECK(runCode("python", code).stdout == "20000\n");  // the script rides in the run frame
+  CHECK(runCode("python", code).stdoutText == "20000\n");  // the script rides in the run frame
   std::string huge = "x = 0\n";
   for (int i = 0; i < 200000; ++i) huge += "x += 1\n";  // ~1.4 MB: written before the run
   huge += "print(x)\n";
-  CHECK(runCode("python", huge).stdout == "200000\n");
+  CHECK(runCode("python", huge).stdoutText == "200000\n");
 }
 
 TEST_CASE("request env, stdin, workdir and cmd", "[engine]") {
@@ -85,15 +124,15 @@ TEST_CASE("request env, stdin, workdir and cmd", "[engine]") {
   req.runtime = "python";
   req.code = "import os, sys; print(os.environ['A'], os.environ['B'], os.getcwd(), sys.stdin.read())";
   req.env = {{"A", "alpha"}, {"B", "beta gamma"}};
-  req.stdin = "from-stdin";
+  req.stdinText = "from-stdin";
   req.workdir = "project/sub";
-  CHECK(engine.execute(req).stdout == "alpha beta gamma /sandbox/project/sub from-stdin\n");
+  CHECK(engine.execute(req).stdoutText == "alpha beta gamma /sandbox/project/sub from-stdin\n");
 
   ExecutionRequest cmd;
   cmd.runtime = "node";
   cmd.cmd = "echo hello-from-cmd | tr a-z A-Z; exit 42";
   auto r = engine.execute(cmd);
-  CHECK(r.stdout == "HELLO-FROM-CMD\n");
+  CHECK(r.stdoutText == "HELLO-FROM-CMD\n");
   CHECK(r.exitCode == 42);
 }
 
@@ -102,9 +141,9 @@ TEST_CASE("large stdin is delivered completely", "[engine]") {
   ExecutionRequest req;
   req.runtime = "python";
   req.code = "import sys, hashlib; d = sys.stdin.buffer.read(); print(len(d), hashlib.sha256(d).hexdigest()[:16])";
-  req.stdin = std::string(5 * 1024 * 1024, 'z');
+  req.stdinText = std::string(5 * 1024 * 1024, 'z');
   auto r = engine.execute(req);
-  CHECK(r.stdout == "5242880 " + std::string("ff2bb758455cfaae") + "\n");
+  CHECK(r.stdoutText == "5242880 " + std::string("ff2bb758455cfaae") + "\n");
 }
 
 TEST_CASE("invalid requests are refused before any container is made", "[engine][errors]") {
@@ -171,6 +210,6 @@ TEST_CASE("a custom seccomp profile is applied", "[engine][seccomp]") {
   options.security.seccomp = isol8::SeccompMode::custom;
   options.security.customProfilePath = path;
   auto r = runCode("python", "import os\ntry:\n  os.mkdir('/sandbox/d'); print('made')\nexcept OSError as e:\n  print('failed', e.errno)", options);
-  CHECK(r.stdout == "failed 1\n");
-  CHECK(runCode("python", "import os\nos.mkdir('/sandbox/d'); print('made')").stdout == "made\n");
+  CHECK(r.stdoutText == "failed 1\n");
+  CHECK(runCode("python", "import os\nos.mkdir('/sandbox/d'); print('made')").stdoutText == "made\n");
 }

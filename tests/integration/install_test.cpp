@@ -100,10 +100,10 @@ TEST_CASE("python: installPackages installs from the index pip is pointed at", "
   auto req = probeRequest();
   req.files = index.pipConf();
   auto r = engine.execute(req);
-  INFO(r.stderr);
+  INFO(r.stderrText);
   CHECK(r.exitCode == 0);
   // Installed as the sandbox user into its own site-packages under /sandbox.
-  CHECK(r.stdout == "1.2.3 hello sandbox /sandbox/.local/lib/python3.11/site-packages/isol8_probe/__init__.py\n");
+  CHECK(r.stdoutText == "1.2.3 hello sandbox /sandbox/.local/lib/python3.11/site-packages/isol8_probe/__init__.py\n");
   CHECK(index.served());
 }
 
@@ -139,13 +139,13 @@ TEST_CASE("python: a streamed install shows setup-phase output before the code's
   std::string setupOut;
   for (auto it = events.begin(); it != firstCode; ++it) {
     CHECK(it->type != StreamEvent::Type::error);
-    if (it->type == StreamEvent::Type::stdout) setupOut += it->data;
+    if (it->type == StreamEvent::Type::stdout_data) setupOut += it->data;
   }
   CHECK_THAT(setupOut, Catch::Contains("isol8-probe-pkg") && Catch::Contains("Successfully installed"));
   std::string codeOut;
   for (auto it = firstCode; it != events.end(); ++it) {
     CHECK(it->phase == StreamEvent::Phase::code);
-    if (it->type == StreamEvent::Type::stdout) codeOut += it->data;
+    if (it->type == StreamEvent::Type::stdout_data) codeOut += it->data;
   }
   CHECK(codeOut == "version 1.2.3\n");
   CHECK(events.back().type == StreamEvent::Type::exit);
@@ -160,9 +160,9 @@ TEST_CASE("node: installPackages installs from the npm registry", "[install][nod
   req.installPackages = {"is-number"};
   req.code = "const isNumber = require('is-number'); console.log(isNumber(5), isNumber('x'), require.resolve('is-number'))";
   auto r = engine.execute(req);
-  INFO(r.stderr);
+  INFO(r.stderrText);
   CHECK(r.exitCode == 0);
-  CHECK(r.stdout == "true false /sandbox/node_modules/is-number/index.js\n");
+  CHECK(r.stdoutText == "true false /sandbox/node_modules/is-number/index.js\n");
 }
 
 TEST_CASE("bun: installPackages installs globally and the code imports it", "[install][bun]") {
@@ -172,10 +172,10 @@ TEST_CASE("bun: installPackages installs globally and the code imports it", "[in
   req.installPackages = {"is-number"};
   req.code = "import isNumber from 'is-number'; console.log(isNumber(5), isNumber('x'), import.meta.resolve('is-number'))";
   auto r = engine.execute(req);
-  INFO(r.stderr);
+  INFO(r.stderrText);
   CHECK(r.exitCode == 0);
   // Found in the global install (NODE_PATH), not fetched again by bun's auto-install.
-  CHECK_THAT(r.stdout, Catch::StartsWith("true false file:///sandbox/.bun-global/node_modules/is-number/"));
+  CHECK_THAT(r.stdoutText, Catch::StartsWith("true false file:///sandbox/.bun-global/node_modules/is-number/"));
 }
 
 TEST_CASE("deno: installPackages caches an npm package the code then imports", "[install][deno]") {
@@ -185,9 +185,9 @@ TEST_CASE("deno: installPackages caches an npm package the code then imports", "
   req.installPackages = {"is-number"};
   req.code = "import isNumber from 'npm:is-number'; console.log(isNumber(5), isNumber('x'))";
   auto r = engine.execute(req);
-  INFO(r.stderr);
+  INFO(r.stderrText);
   CHECK(r.exitCode == 0);
-  CHECK(r.stdout == "true false\n");
+  CHECK(r.stdoutText == "true false\n");
 }
 
 TEST_CASE("bad installs are refused before any container is made", "[install][errors]") {

@@ -27,7 +27,7 @@ TEST_CASE("persistent: files in /sandbox and /tmp survive between calls", "[pers
   DockerIsol8 engine(persistentOptions());
   auto first = engine.execute(codeRequest("bash", "echo 41 > /sandbox/state.txt; echo t > /tmp/t.txt"));
   auto second = engine.execute(codeRequest("bash", "cat /sandbox/state.txt /tmp/t.txt"));
-  CHECK(second.stdout == "41\nt\n");
+  CHECK(second.stdoutText == "41\nt\n");
   CHECK(first.containerId == second.containerId);
   CHECK(engine.containerId() == first.containerId);
   engine.stop();
@@ -44,7 +44,7 @@ TEST_CASE("persistent: putFile and getFile round-trip binary data", "[persistent
   CHECK(engine.getFile("/sandbox/data/bytes.bin") == bytes);
   // The code sees exactly those bytes too.
   auto r = engine.execute(codeRequest("python", "d = open('/sandbox/data/bytes.bin','rb').read(); print(len(d), d == bytes(range(256)))"));
-  CHECK(r.stdout == "256 True\n");
+  CHECK(r.stdoutText == "256 True\n");
   // A larger random file, and one the code wrote.
   std::mt19937 random(7);
   std::string big(3 * 1024 * 1024, '\0');

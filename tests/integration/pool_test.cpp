@@ -35,16 +35,16 @@ std::string traceSeenOnReuse(DockerIsol8& engine, bool singleUse) {
   plant.env["CARRY"] = "over";
   auto planted = engine.execute(plant);
   // The traces exist at the end of run 1 (so the checks below can fail).
-  CHECK_THAT(planted.stdout, Catch::Contains("secret_data.txt") && Catch::Contains("tmpfile"));
+  CHECK_THAT(planted.stdoutText, Catch::Contains("secret_data.txt") && Catch::Contains("tmpfile"));
   for (int i = 0; i < 10; ++i) {
     auto check = engine.execute(shellRequest(
         "echo \"procs=$(pgrep -u 100 -c -x 'sleep|sh') files=$(ls -A /sandbox /tmp | tr '\\n' ' ')"
         " env=${CARRY:-not_set}\""));
     if (singleUse) {
       CHECK(check.containerId != planted.containerId);
-      if (check.stdout != "procs=0 files=/sandbox:  /tmp:  env=not_set\n") return check.stdout;
+      if (check.stdoutText != "procs=0 files=/sandbox:  /tmp:  env=not_set\n") return check.stdoutText;
     } else if (check.containerId == planted.containerId) {
-      return check.stdout;
+      return check.stdoutText;
     }
   }
   if (singleUse) return "procs=0 files=/sandbox:  /tmp:  env=not_set\n";
@@ -92,7 +92,7 @@ TEST_CASE("maxConcurrent bounds how many runs overlap", "[pool][concurrency]") {
     for (auto& stream : streams) {
       std::string out;
       for (const auto& e : stream)
-        if (e.type == isol8::StreamEvent::Type::stdout) out += e.data;
+        if (e.type == isol8::StreamEvent::Type::stdout_data) out += e.data;
       std::istringstream in(out);
       long long start = 0, end = 0;
       in >> start >> end;
@@ -115,7 +115,7 @@ TEST_CASE("start with prewarm fills the pool and stop removes every container", 
   engine.start({true, {"python", "bash"}});
   CHECK(containersWithLabel(label).size() == 2);
   auto r = engine.execute(shellRequest("echo warm"));
-  CHECK(r.stdout == "warm\n");
+  CHECK(r.stdoutText == "warm\n");
   engine.stop();
   CHECK(containersWithLabel(label).empty());
   engine.stop();  // idempotent
@@ -158,7 +158,7 @@ TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not ha
     REQUIRE(warm.size() == 1);
     isol8::test::runProgram({"docker", "kill", warm[0]});
     auto r = engine.execute(shellRequest("echo alive"));
-    CHECK(r.stdout == "alive\n");
+    CHECK(r.stdoutText == "alive\n");
     CHECK(r.containerId != warm[0]);
   }
   // secure: single use; a used container (here also killed) is never handed out again.
@@ -170,7 +170,7 @@ TEST_CASE("a pooled container that died or cannot be cleaned is replaced, not ha
     const auto used = engine.execute(shellRequest("true")).containerId;
     isol8::test::runProgram({"docker", "kill", used});
     auto r = engine.execute(shellRequest("echo alive"));
-    CHECK(r.stdout == "alive\n");
+    CHECK(r.stdoutText == "alive\n");
     CHECK(r.containerId != used);
   }
 }

@@ -151,7 +151,8 @@ RemoteCodePolicy loopbackPolicy() {
 std::string fetch(const RemoteCodePolicy& policy, const std::string& url, const std::string& hash = {},
                   bool allowInsecure = true) {
   asio::io_context context;
-  auto future = asio::co_spawn(context, isol8::detail::fetchRemoteCode(policy, url, hash, allowInsecure),
+  const isol8::detail::Logger silent;
+  auto future = asio::co_spawn(context, isol8::detail::fetchRemoteCode(policy, url, hash, allowInsecure, silent),
                                asio::use_future);
   context.run();
   return future.get();
@@ -354,7 +355,7 @@ TEST_CASE("remote code: execute runs the fetched code", "[remote-code][engine]")
   req.allowInsecureCodeUrl = true;
   const auto result = engine.execute(req);
   CHECK(result.exitCode == 0);
-  CHECK(result.stdout == "hello from remote\n");
+  CHECK(result.stdoutText == "hello from remote\n");
 
   req.codeHash = isol8::detail::sha256Hex("something else");
   try {

@@ -32,11 +32,11 @@ TEST_CASE("files are written before the code runs, parents created, binary safe"
   req.files["/tmp/x/y.txt"] = "in tmp";
   req.files["/sandbox/bin.dat"] = std::string("\0\x01\xff", 3);
   auto r = engine.execute(req);
-  CHECK(r.stdout == "nested|in tmp|[0, 1, 255]\n");
+  CHECK(r.stdoutText == "nested|in tmp|[0, 1, 255]\n");
   // Written as the sandbox user.
   req = codeRequest("bash", "stat -c %u /sandbox/owned.txt");
   req.files["/sandbox/owned.txt"] = "x";
-  CHECK(engine.execute(req).stdout == "100\n");
+  CHECK(engine.execute(req).stdoutText == "100\n");
 }
 
 TEST_CASE("file paths outside /sandbox and /tmp are refused", "[files][errors]") {
@@ -71,7 +71,7 @@ TEST_CASE("setupScript runs before the code as the sandbox user - failure stops 
   DockerIsol8 engine;
   auto req = codeRequest("python", "print(open('/sandbox/hello.txt').read().strip())");
   req.setupScript = "echo prepared > /sandbox/hello.txt\nid -u >> /sandbox/hello.txt";
-  CHECK(engine.execute(req).stdout == "prepared\n100\n");
+  CHECK(engine.execute(req).stdoutText == "prepared\n100\n");
   req.setupScript = "echo broken >&2; exit 5";
   CHECK_THROWS_WITH(engine.execute(req), "Setup script failed (exit code 5): broken");
 }
@@ -90,8 +90,8 @@ TEST_CASE("secrets reach the code only and are masked, also when split across wr
                      "    stream.write('token=' + v[:8]); stream.flush(); time.sleep(0.3)\n"
                      "    stream.write(v[8:] + ' end\\n'); stream.flush()\n");
   auto r = engine.execute(req);
-  CHECK(r.stdout == "token=*** end\n");
-  CHECK(r.stderr == "token=*** end\n");
+  CHECK(r.stdoutText == "token=*** end\n");
+  CHECK(r.stderrText == "token=*** end\n");
 
   std::string events;
   for (const auto& e : engine.executeStream(req)) {
@@ -108,7 +108,7 @@ TEST_CASE("secrets reach the code only and are masked, also when split across wr
   CHECK(inspect.out.find(secret) == std::string::npos);
   auto setup = codeRequest("bash", "cat /sandbox/seen");
   setup.setupScript = "echo \"setup saw: ${API_TOKEN:-nothing}\" > /sandbox/seen";
-  CHECK(engine.execute(setup).stdout == "setup saw: nothing\n");
+  CHECK(engine.execute(setup).stdoutText == "setup saw: nothing\n");
   for (const auto& id : isol8::test::containersWithLabel("isol8.engine=" + engine.engineId()))
     isol8::test::runProgram({"docker", "rm", "-f", id});
 }
@@ -119,10 +119,10 @@ TEST_CASE("maxOutputSize truncates buffered output with the marker and the flag"
   DockerIsol8 engine(options);
   auto big = engine.execute(codeRequest("python", "print('y' * 10000)"));
   CHECK(big.truncated);
-  CHECK(big.stdout == std::string(1024, 'y') + "\n\n--- OUTPUT TRUNCATED (10001 bytes, limit: 1024) ---");
+  CHECK(big.stdoutText == std::string(1024, 'y') + "\n\n--- OUTPUT TRUNCATED (10001 bytes, limit: 1024) ---");
   auto small = engine.execute(codeRequest("python", "print('small')"));
   CHECK_FALSE(small.truncated);
-  CHECK(small.stdout == "small\n");
+  CHECK(small.stdoutText == "small\n");
   // The streamed form shows the same bytes.
-  CHECK(streamed(engine, codeRequest("python", "print('y' * 10000)"), StreamEvent::Type::stdout) == big.stdout);
+  CHECK(streamed(engine, codeRequest("python", "print('y' * 10000)"), StreamEvent::Type::stdout_data) == big.stdoutText);
 }

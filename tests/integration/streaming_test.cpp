@@ -49,7 +49,7 @@ TEST_CASE("the stream yields stdout before the program ends", "[stream]") {
   std::string text;
   Clock::time_point sawOne{}, sawTwo{};
   for (const auto& s : seen) {
-    if (s.event.type != StreamEvent::Type::stdout) continue;
+    if (s.event.type != StreamEvent::Type::stdout_data) continue;
     text += s.event.data;
     if (sawOne == Clock::time_point{} && text.find("one\n") != std::string::npos) sawOne = s.at;
     if (sawTwo == Clock::time_point{} && text.find("two") != std::string::npos) sawTwo = s.at;
@@ -84,7 +84,7 @@ TEST_CASE("a host program consumes the stream with co_await on its own io_contex
 TEST_CASE("a failing program streams its error and a non-zero exit", "[stream]") {
   DockerIsol8 engine;
   auto seen = collect(engine.executeStream(codeRequest("python", "raise ValueError('boom')")));
-  CHECK_THAT(joined(seen, StreamEvent::Type::stderr), Catch::Contains("ValueError: boom"));
+  CHECK_THAT(joined(seen, StreamEvent::Type::stderr_data), Catch::Contains("ValueError: boom"));
   REQUIRE(seen.back().event.type == StreamEvent::Type::exit);
   CHECK(seen.back().event.data != "0");
 }
@@ -95,7 +95,7 @@ TEST_CASE("a streamed timeout ends with EXECUTION TIMED OUT and exit 137", "[str
   req.timeoutMs = 1000;
   auto seen = collect(engine.executeStream(req));
   REQUIRE(seen.size() >= 3);
-  CHECK(joined(seen, StreamEvent::Type::stdout) == "started\n");
+  CHECK(joined(seen, StreamEvent::Type::stdout_data) == "started\n");
   CHECK(seen[seen.size() - 2].event.type == StreamEvent::Type::error);
   CHECK(seen[seen.size() - 2].event.data == "EXECUTION TIMED OUT");
   CHECK(seen.back().event.type == StreamEvent::Type::exit);
@@ -111,7 +111,7 @@ TEST_CASE("setup output is phase setup - a failing setup ends the stream with it
   std::string order;
   std::optional<StreamEvent::Phase> phase;
   for (const auto& s : seen) {
-    if (s.event.type != StreamEvent::Type::stdout) continue;
+    if (s.event.type != StreamEvent::Type::stdout_data) continue;
     if (s.event.phase != phase) order += s.event.phase == StreamEvent::Phase::setup ? "[setup]" : "[code]";
     phase = s.event.phase;
     order += s.event.data;
@@ -120,7 +120,7 @@ TEST_CASE("setup output is phase setup - a failing setup ends the stream with it
 
   req.setupScript = "echo half; exit 3";
   seen = collect(engine.executeStream(req));
-  CHECK(joined(seen, StreamEvent::Type::stdout) == "half\n");  // the code never ran
+  CHECK(joined(seen, StreamEvent::Type::stdout_data) == "half\n");  // the code never ran
   REQUIRE(seen.size() >= 2);
   CHECK(seen[seen.size() - 2].event.type == StreamEvent::Type::error);
   CHECK(seen[seen.size() - 2].event.data == "Setup script failed (exit code 3)");
@@ -134,7 +134,7 @@ TEST_CASE("streamed output is capped at maxOutputSize with the truncation marker
   options.maxOutputSize = 1000;
   DockerIsol8 engine(options);
   auto seen = collect(engine.executeStream(codeRequest("python", "import sys\nfor i in range(50):\n  sys.stdout.write('x' * 100)\n  sys.stdout.flush()")));
-  const std::string out = joined(seen, StreamEvent::Type::stdout);
+  const std::string out = joined(seen, StreamEvent::Type::stdout_data);
   CHECK(out == std::string(1000, 'x') + "\n\n--- OUTPUT TRUNCATED (5000 bytes, limit: 1000) ---");
   CHECK(seen.back().event.data == "0");
 }
@@ -153,7 +153,7 @@ TEST_CASE("abandoning a stream stops its run and frees its slot", "[stream][canc
   }  // destroyed mid-run
   const auto before = Clock::now();
   auto r = engine.execute(codeRequest("python", "print('next')"));
-  CHECK(r.stdout == "next\n");
+  CHECK(r.stdoutText == "next\n");
   // Without cancellation this would wait for the 120 s sleep.
   CHECK(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - before).count() < 60);
 }

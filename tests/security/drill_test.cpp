@@ -105,7 +105,7 @@ TEST_CASE("drill: the Docker engine stops under a running engine and comes back"
   options.poolSize = {1, 1};
   DockerIsol8 engine(options);
   engine.start({true, {"bash"}});
-  REQUIRE(engine.execute(shellRequest("echo before")).stdout == "before\n");
+  REQUIRE(engine.execute(shellRequest("echo before")).stdoutText == "before\n");
 
   dockerd.stop();
   // The engine is away: a run fails with an error that says so (and does not hang).
@@ -117,7 +117,7 @@ TEST_CASE("drill: the Docker engine stops under a running engine and comes back"
   std::string after;
   for (int attempt = 0; attempt < 3 && after.empty(); ++attempt) {
     try {
-      after = engine.execute(shellRequest("echo after")).stdout;
+      after = engine.execute(shellRequest("echo after")).stdoutText;
     } catch (const std::exception& e) {
       UNSCOPED_INFO("attempt " << attempt << ": " << e.what());
     }

@@ -40,7 +40,7 @@ TEST_CASE("attack: other spellings of a blacklisted IP address are refused like 
   auto r = engine.execute(isol8::test::shellRequest(cmd));
   std::string expected;
   for (std::size_t i = 0; i < spellings.size(); ++i) expected += " 403\n 403\n";
-  CHECK(r.stdout == expected);
+  CHECK(r.stdoutText == expected);
   for (std::size_t i = 0; i < spellings.size(); ++i) {
     INFO(spellings[i]);
     CHECK_FALSE(server.saw("/plain" + std::to_string(i)));
@@ -49,7 +49,7 @@ TEST_CASE("attack: other spellings of a blacklisted IP address are refused like 
   for (const auto& entry : r.networkLogs) CHECK(entry.action == "BLOCK");
   // Control: the mapped spelling does reach the machine when its address is not blacklisted.
   auto control = engine.execute(isol8::test::shellRequest(isol8::test::proxyCurl(server.url("[::ffff:127.0.0.2]", "/hello.txt?control"))));
-  CHECK(control.stdout == "hello from the test server\n 200\n");
+  CHECK(control.stdoutText == "hello from the test server\n 200\n");
   CHECK(server.saw("/hello.txt?control"));
 }
 

@@ -15,8 +15,8 @@ namespace {
 std::string python(const std::string& code) {
   DockerIsol8 engine;
   auto r = engine.execute(codeRequest("python", code));
-  INFO(r.stderr);
-  return r.stdout;
+  INFO(r.stderrText);
+  return r.stdoutText;
 }
 
 // A python helper for the cases: try(f) prints "ok" when f() returns, else the errno name.
@@ -54,7 +54,7 @@ TEST_CASE("attack: setuid programs do not make the code root", "[security][escap
       "for p in /usr/bin/su /usr/bin/mount /usr/bin/passwd /usr/bin/newgrp; do "
       "  [ -u \"$p\" ] || continue; echo x | timeout 5 \"$p\" root -c 'id -u' 2>/dev/null | grep -qx 0 && echo ROOT; "
       "done; timeout 5 /usr/bin/mount -t tmpfs none /sandbox 2>/dev/null && echo MOUNTED; id -u"));
-  CHECK(r.stdout == "100\n");
+  CHECK(r.stdoutText == "100\n");
 }
 
 TEST_CASE("attack: kernel tunables, sysrq and the kernel's memory are out of reach", "[security][escape]") {
@@ -103,7 +103,7 @@ TEST_CASE("attack: the clock, hostname and kernel modules cannot be changed", "[
       "date -s '2000-01-01' >/dev/null 2>&1 && echo CLOCK; hostname pwned 2>/dev/null && echo HOSTNAME; "
       "python3 -c 'import ctypes; l=ctypes.CDLL(None); print(\"MODULE\" if l.init_module(0,0,b\"\")==0 else \"\", end=\"\")' 2>/dev/null; "
       "echo done"));
-  CHECK(r.stdout == "done\n");
+  CHECK(r.stdoutText == "done\n");
 }
 
 TEST_CASE("attack: the Docker socket and the host's processes are not visible", "[security][escape]") {
@@ -112,7 +112,7 @@ TEST_CASE("attack: the Docker socket and the host's processes are not visible", 
       "ls /var/run/docker.sock /run/docker.sock 2>/dev/null; "
       "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; [ $n -lt 10 ] && echo few-processes; "
       "[ -e /proc/1/cmdline ] && tr '\\0' ' ' < /proc/1/cmdline 2>/dev/null | grep -c dockerd"));
-  CHECK(r.stdout == "few-processes\n0\n");
+  CHECK(r.stdoutText == "few-processes\n0\n");
 }
 
 TEST_CASE("attack: a file-descriptor flood stops at the nofile limit", "[security][escape][limits]") {
@@ -145,7 +145,7 @@ except RuntimeError:
 print("threads", len(threads) < 32)
 import os; os._exit(0)
 )"));
-  CHECK(r.stdout == "threads True\n");
+  CHECK(r.stdoutText == "threads True\n");
 }
 
 TEST_CASE("attack: a planted symlink anywhere on a path redirects no file write or read", "[security][escape][files]") {
@@ -158,7 +158,7 @@ TEST_CASE("attack: a planted symlink anywhere on a path redirects no file write 
                                       "ln -s /etc /sandbox/etc")).exitCode == 0);
   CHECK_THROWS_WITH(engine.putFile("/sandbox/link/x", "through the link"), Catch::Contains("/sandbox/link/x"));
   CHECK_THROWS(engine.putFile("/sandbox/file", "through the link"));
-  CHECK(engine.execute(shellRequest("ls /tmp; echo end")).stdout == "end\n");
+  CHECK(engine.execute(shellRequest("ls /tmp; echo end")).stdoutText == "end\n");
   // Reading back through a linked directory gets nothing.
   auto req = shellRequest("true");
   req.outputPaths = {"/sandbox/etc/passwd", "/sandbox/link/x"};
@@ -173,6 +173,6 @@ TEST_CASE("attack: the code's environment holds no engine or host secrets", "[se
   auto r = engine.execute(req);
   for (const char* name : {"DOCKER_HOST", "ISOL8_API_KEY", "ISOL8_MASTER_KEY", "HOSTNAME_HOST", "SSH_AUTH_SOCK"}) {
     INFO(name);
-    CHECK(r.stdout.find(name) == std::string::npos);
+    CHECK(r.stdoutText.find(name) == std::string::npos);
   }
 }

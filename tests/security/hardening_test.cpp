@@ -15,39 +15,39 @@ using isol8::test::runProgram;
 
 TEST_CASE("code runs as uid 100 with no capabilities and no_new_privs", "[hardening]") {
   auto r = runCode("bash", "id -u; id -g; grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status");
-  CHECK(r.stdout ==
+  CHECK(r.stdoutText ==
         "100\n101\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n");
 }
 
 TEST_CASE("the sandbox user cannot signal PID 1", "[hardening]") {
   auto r = runCode("bash", "kill -9 1 2>&1; echo rc=$?; kill -TERM 1 2>&1; echo rc=$?");
-  CHECK_THAT(r.stdout, Catch::Contains("Operation not permitted"));
-  CHECK_THAT(r.stdout, Catch::Contains("rc=1\n"));
-  CHECK_THAT(r.stdout, !Catch::Contains("rc=0"));
+  CHECK_THAT(r.stdoutText, Catch::Contains("Operation not permitted"));
+  CHECK_THAT(r.stdoutText, Catch::Contains("rc=1\n"));
+  CHECK_THAT(r.stdoutText, !Catch::Contains("rc=0"));
 }
 
 TEST_CASE("the root filesystem is read-only - /sandbox and /tmp are writable", "[hardening]") {
   auto r = runCode("bash",
                    "for d in / /etc /usr/bin /sandbox /tmp; do touch $d/probe 2>/dev/null && echo \"$d ok\" || echo \"$d denied\"; done");
-  CHECK(r.stdout == "/ denied\n/etc denied\n/usr/bin denied\n/sandbox ok\n/tmp ok\n");
+  CHECK(r.stdoutText == "/ denied\n/etc denied\n/usr/bin denied\n/sandbox ok\n/tmp ok\n");
   // As the container's root (no capabilities) it is still read-only: the mount, not the
   // file permissions, refuses it.
   auto mounts = runCode("bash", "grep -E ' / ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1");
-  CHECK(mounts.stdout == "ro\n");
+  CHECK(mounts.stdoutText == "ro\n");
 }
 
 TEST_CASE("programs cannot be executed from /tmp (noexec) but can from /sandbox", "[hardening]") {
   auto r = runCode("bash", "cp /bin/true /tmp/t && /tmp/t; echo tmp=$?; cp /bin/true /sandbox/t && /sandbox/t; echo sandbox=$?");
-  CHECK_THAT(r.stderr, Catch::Contains("Permission denied"));
-  CHECK(r.stdout == "tmp=126\nsandbox=0\n");
+  CHECK_THAT(r.stderrText, Catch::Contains("Permission denied"));
+  CHECK(r.stdoutText == "tmp=126\nsandbox=0\n");
 }
 
 TEST_CASE("tmpfs sizes cap what the sandbox can write", "[hardening][limits]") {
   EngineOptions options;
   options.tmpSize = "8m";
   auto r = runCode("bash", "head -c 20000000 /dev/zero > /tmp/big; echo rc=$?; du -m /tmp/big | cut -f1", options);
-  CHECK_THAT(r.stderr, Catch::Contains("No space left on device"));
-  CHECK_THAT(r.stdout, Catch::StartsWith("rc=1\n8\n"));
+  CHECK_THAT(r.stderrText, Catch::Contains("No space left on device"));
+  CHECK_THAT(r.stdoutText, Catch::StartsWith("rc=1\n8\n"));
 }
 
 namespace {
@@ -84,12 +84,12 @@ TEST_CASE("network none: no connection leaves the sandbox", "[hardening][network
   // Control: with the host's network the same probe reaches the listener.
   EngineOptions hostNet;
   hostNet.network = isol8::NetworkMode::host;
-  CHECK(runCode("python", connectProbe("127.0.0.1", listener.port), hostNet).stdout == "connected\n");
+  CHECK(runCode("python", connectProbe("127.0.0.1", listener.port), hostNet).stdoutText == "connected\n");
 
   auto blocked = runCode("python", connectProbe(host, listener.port));
-  CHECK(blocked.stdout == "blocked 101\n");  // ENETUNREACH: no interface but loopback
+  CHECK(blocked.stdoutText == "blocked 101\n");  // ENETUNREACH: no interface but loopback
   auto dns = runCode("python", "import socket\ntry:\n  socket.getaddrinfo('deb.debian.org', 80)\n  print('resolved')\nexcept OSError:\n  print('no dns')\n");
-  CHECK(dns.stdout == "no dns\n");
+  CHECK(dns.stdoutText == "no dns\n");
 }
 
 TEST_CASE("the default seccomp profile refuses dangerous syscalls - unconfined does not", "[hardening][seccomp]") {
@@ -104,13 +104,13 @@ for name, nr, args in calls:
     print(name, 'EPERM' if rc == -1 and ctypes.get_errno() == 1 else 'allowed')
 )";
   auto strict = runCode("python", probe);
-  CHECK(strict.stdout ==
+  CHECK(strict.stdoutText ==
         "ptrace EPERM\nunshare EPERM\nuserfaultfd EPERM\nio_uring_setup EPERM\nkeyctl EPERM\nbpf EPERM\nmount EPERM\n");
   EngineOptions unconfined;
   unconfined.security.seccomp = isol8::SeccompMode::unconfined;
   auto open = runCode("python", probe, unconfined);
-  CHECK_THAT(open.stdout, Catch::Contains("ptrace allowed"));
+  CHECK_THAT(open.stdoutText, Catch::Contains("ptrace allowed"));
   // (userfaultfd is not a control: the kernel's vm.unprivileged_userfaultfd=0 refuses it to
   // uid 100 with EPERM even without seccomp.)
-  CHECK_THAT(open.stdout, Catch::Contains("io_uring_setup allowed"));
+  CHECK_THAT(open.stdoutText, Catch::Contains("io_uring_setup allowed"));
 }

@@ -98,14 +98,14 @@ TEST_CASE("isolation: SysV IPC and POSIX message queues and /dev/shm do not surv
   auto planted = engine.execute(shellRequest(
       "ipcmk -M 4096 >/dev/null; ipcmk -Q >/dev/null; ipcmk -S 1 >/dev/null; touch /dev/mqueue/isol8-q; "
       "echo x > /dev/shm/isol8-shm; " + kIpcReport));
-  REQUIRE(planted.stdout == "shm=1 msg=1 sem=1 mq=1 devshm=1\n");  // they exist at the end of run 1
+  REQUIRE(planted.stdoutText == "shm=1 msg=1 sem=1 mq=1 devshm=1\n");  // they exist at the end of run 1
   // Every later run is clean, whichever container it gets; stop once one got run 1's container.
   bool reused = false;
   for (int i = 0; i < 10 && !reused; ++i) {
     auto check = engine.execute(shellRequest(kIpcReport));
     reused = check.containerId == planted.containerId;
     INFO("later run " << i + 1 << (reused ? " in run 1's container" : " in another container"));
-    CHECK(check.stdout == "shm=0 msg=0 sem=0 mq=0 devshm=0\n");
+    CHECK(check.stdoutText == "shm=0 msg=0 sem=0 mq=0 devshm=0\n");
   }
 }
 
@@ -125,14 +125,14 @@ TEST_CASE("isolation: a SysV segment left behind does not eat the next run's mem
                                             "addr = libc.shmat(shm, None, 0)\n"
                                             "ctypes.memset(addr, 1, size)\n"
                                             "print('segments', len(open('/proc/sysvipc/shm').read().splitlines()) - 1)\n"));
-  INFO(planted.stderr);
-  REQUIRE(planted.stdout == "segments 1\n");
+  INFO(planted.stderrText);
+  REQUIRE(planted.stdoutText == "segments 1\n");
   bool reused = false;
   for (int i = 0; i < 8 && !reused; ++i) {
     auto next = engine.execute(codeRequest("python", "a = b'x' * (300 << 20)\nprint(len(a) >> 20)"));
     reused = next.containerId == planted.containerId;
-    INFO("later run " << i + 1 << (reused ? " in run 1's container" : " in another container") << ": " << next.stderr);
-    CHECK(next.stdout == "300\n");
+    INFO("later run " << i + 1 << (reused ? " in run 1's container" : " in another container") << ": " << next.stderrText);
+    CHECK(next.stdoutText == "300\n");
     CHECK(next.exitCode == 0);
     CHECK_FALSE(next.oomKilled);
   }
@@ -145,7 +145,7 @@ TEST_CASE("isolation: a fake sh in PATH does not make the engine report an OOM k
   auto attack = shellRequest(plant("sh cat kill tar bash") + "; exit 1");
   attack.files["/sandbox/fake.sh"] = "#!/bin/sh\necho 'oom_kill 99999999'\nexit 0\n";
   auto r = engine.execute(attack);
-  INFO(r.stderr);
+  INFO(r.stderrText);
   CHECK(r.exitCode == 1);
   CHECK_FALSE(r.oomKilled);
 }
@@ -158,7 +158,7 @@ TEST_CASE("isolation: a fake sh that hangs does not stall later runs or reach th
   auto attack = shellRequest(plant("sh") + "; echo planted");
   attack.files["/sandbox/fake.sh"] = "#!/bin/sh\nexec /bin/sleep 100000\n";
   auto planted = engine.execute(attack);
-  REQUIRE(planted.stdout == "planted\n");
+  REQUIRE(planted.stdoutText == "planted\n");
   for (int i = 0; i < 4; ++i) {
     auto check = shellRequest("[ -e /sandbox/.local/bin/sh ] && echo planted-file-seen || echo clean");
     check.timeoutMs = 2000;
@@ -169,7 +169,7 @@ TEST_CASE("isolation: a fake sh that hangs does not stall later runs or reach th
     INFO("later run " << i + 1 << (r.containerId == planted.containerId ? " in run 1's container" : "") << " took "
                       << took.count() << " ms");
     REQUIRE(returned);  // (a hung engine: its containers were removed to end it)
-    CHECK(r.stdout == "clean\n");
+    CHECK(r.stdoutText == "clean\n");
     CHECK(r.exitCode == 0);
     CHECK(took < std::chrono::seconds(5));
   }
@@ -185,14 +185,14 @@ TEST_CASE("isolation: a fake sh that claims the container is clean does not hide
                              plant("sh") + "; echo planted");
   attack.files["/sandbox/fake.sh"] = "#!/bin/sh\necho 'oom_kill 0'\nexit 0\n";
   auto planted = engine.execute(attack);
-  REQUIRE(planted.stdout == "planted\n");
+  REQUIRE(planted.stdoutText == "planted\n");
   bool reused = false;
   for (int i = 0; i < 10 && !reused; ++i) {
     auto check = engine.execute(
         shellRequest("echo \"procs=" + countMarked(marker) + " planted=$(ls /sandbox/.local/bin 2>/dev/null | wc -l)\""));
     reused = check.containerId == planted.containerId;
     INFO("later run " << i + 1 << (reused ? " in run 1's container" : " in another container"));
-    CHECK(check.stdout == "procs=0 planted=0\n");
+    CHECK(check.stdoutText == "procs=0 planted=0\n");
   }
 }
 
@@ -209,7 +209,7 @@ TEST_CASE("isolation: a daemon left by a finished run is not alive afterwards no
   auto planted = engine.execute(shellRequest(
       "setsid nohup bash -c '( while :; do date +%s%N >> /tmp/heartbeat; sleep 0.05; done ) & exit 0' " + marker +
       " >/dev/null 2>&1 </dev/null & until [ -s /tmp/heartbeat ]; do sleep 0.01; done; echo started"));
-  REQUIRE(planted.stdout == "started\n");
+  REQUIRE(planted.stdoutText == "started\n");
   const auto left = sandboxProcessesAfter(planted.containerId, std::chrono::seconds(5));
   INFO("uid-100 processes still in the container 5 s after the run returned:\n" << joined(left));
   CHECK(left.empty());
@@ -218,7 +218,7 @@ TEST_CASE("isolation: a daemon left by a finished run is not alive afterwards no
     auto check = engine.execute(shellRequest("echo \"procs=" + countMarked(marker) + "\""));
     reused = check.containerId == planted.containerId;
     INFO("later run " << i + 1 << (reused ? " in run 1's container" : " in another container"));
-    CHECK(check.stdout == "procs=0\n");
+    CHECK(check.stdoutText == "procs=0\n");
   }
 }
 
@@ -230,14 +230,14 @@ TEST_CASE("isolation: a persistent session's next run sees no process of the pre
   auto first = engine.execute(shellRequest(
       "echo kept > /sandbox/keep.txt; bash -c 'touch /tmp/up; while :; do sleep 0.05; done' " + marker +
       " >/dev/null 2>&1 </dev/null & until [ -e /tmp/up ]; do sleep 0.01; done; echo started"));
-  REQUIRE(first.stdout == "started\n");
+  REQUIRE(first.stdoutText == "started\n");
   auto second = shellRequest("echo \"setup=$(cat /sandbox/setup-saw) code=" + countMarked(marker) +
                              " kept=$(cat /sandbox/keep.txt)\"");
   second.setupScript = "echo " + countMarked(marker) + " > /sandbox/setup-saw";
   auto r = engine.execute(second);
-  INFO(r.stderr);
+  INFO(r.stderrText);
   CHECK(r.containerId == first.containerId);
-  CHECK(r.stdout == "setup=0 code=0 kept=kept\n");
+  CHECK(r.stdoutText == "setup=0 code=0 kept=kept\n");
 }
 
 // ---- 6: the egress relay ------------------------------------------------------------------
@@ -258,7 +258,7 @@ TEST_CASE("isolation: a run cannot starve the egress relay of later runs", "[iso
                                      "/hello.txt', timeout=5).status)\n"
                                  "except Exception as e: print('failed:', e)\n");
   auto fetchRun = [&] { return engine.execute(fetch); };
-  REQUIRE(fetchRun().stdout == "200\n");  // control: the relay works
+  REQUIRE(fetchRun().stdoutText == "200\n");  // control: the relay works
   // More connections to the relay than the pids limit allows processes (each one is a forked
   // socat while it lasts), held for a moment, then closed; the run waits (up to 10 s) until at
   // most one process of the relay's user is left, so the container can be cleaned and reused.
@@ -279,13 +279,13 @@ TEST_CASE("isolation: a run cannot starve the egress relay of later runs", "[iso
                                            "start = time.time()\n"
                                            "while relay() > 1 and time.time() - start < 10: time.sleep(0.05)\n"
                                            "print('held', len(held), 'relay processes left', relay())\n"));
-  INFO(attack.stdout << attack.stderr);
+  INFO(attack.stdoutText << attack.stderrText);
   bool reused = false;
   for (int i = 0; i < 6 && !reused; ++i) {
     auto r = fetchRun();
     reused = r.containerId == attack.containerId;
     INFO("later run " << i + 1 << (reused ? " in the attacked container" : " in another container"));
-    CHECK(r.stdout == "200\n");
+    CHECK(r.stdoutText == "200\n");
   }
 }
 
@@ -302,7 +302,7 @@ TEST_CASE("isolation: timeoutMs is one deadline for setup and code together", "[
   try {
     auto r = engine.execute(request);
     timedOut = r.timedOut || r.exitCode == 137;
-    stdoutText = r.stdout;
+    stdoutText = r.stdoutText;
   } catch (const isol8::Error& e) {
     // The deadline may also fall in the setup step (reported as a setup timeout).
     INFO(e.what());
@@ -330,7 +330,7 @@ TEST_CASE("isolation: a timed-out run of a persistent session leaves nothing run
   CHECK(left.empty());
   auto next = engine.execute(shellRequest("echo \"procs=" + countMarked(marker) + "\""));
   CHECK(next.containerId == r.containerId);
-  CHECK(next.stdout == "procs=0\n");
+  CHECK(next.stdoutText == "procs=0\n");
 }
 
 // ---- 8: the engine process dies -------------------------------------------------------------
@@ -362,10 +362,10 @@ TEST_CASE("isolation: the sandbox user cannot kill or stop PID 1", "[isolation][
   options.poolSize = {0, 1};
   DockerIsol8 engine(options);
   auto r = engine.execute(shellRequest("kill -9 1; echo \"kill=$?\"; kill -STOP 1; echo \"stop=$?\""));
-  CHECK(r.stdout == "kill=1\nstop=1\n");
+  CHECK(r.stdoutText == "kill=1\nstop=1\n");
   auto next = engine.execute(shellRequest("echo works"));
   INFO((next.containerId == r.containerId ? "same container" : "another container"));
-  CHECK(next.stdout == "works\n");
+  CHECK(next.stdoutText == "works\n");
   CHECK(next.exitCode == 0);
 }
 
@@ -374,11 +374,11 @@ TEST_CASE("isolation: kill -9 -1 kills only the run's own processes and the run 
   options.poolSize = {0, 1};
   DockerIsol8 engine(options);
   auto r = engine.execute(shellRequest("sleep 300 & kill -9 -1; echo \"still here, kill=$?\""));
-  CHECK(r.stdout == "still here, kill=0\n");
+  CHECK(r.stdoutText == "still here, kill=0\n");
   CHECK(r.exitCode == 0);
   CHECK_FALSE(r.timedOut);
   auto next = engine.execute(shellRequest("echo works"));
-  CHECK(next.stdout == "works\n");
+  CHECK(next.stdoutText == "works\n");
 }
 
 TEST_CASE("isolation: PID 1 cannot be traced even without seccomp", "[isolation][supervisor]") {
@@ -391,8 +391,8 @@ TEST_CASE("isolation: PID 1 cannot be traced even without seccomp", "[isolation]
                                       "libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]\n"
                                       "print('attach', libc.ptrace(16, 1, None, None))\n"
                                       "print('seize', libc.ptrace(0x4206, 1, None, None))\n"));
-  INFO(r.stderr);
-  CHECK(r.stdout == "attach -1\nseize -1\n");
+  INFO(r.stderrText);
+  CHECK(r.stdoutText == "attach -1\nseize -1\n");
 }
 
 TEST_CASE("isolation: PID 1's stdio and memory and environment cannot be opened", "[isolation][supervisor]") {
@@ -407,8 +407,8 @@ TEST_CASE("isolation: PID 1's stdio and memory and environment cannot be opened"
                                       "    except OSError:\n"
                                       "        pass\n"
                                       "print('done')\n"));
-  INFO(r.stderr);
-  CHECK(r.stdout == "done\n");
+  INFO(r.stderrText);
+  CHECK(r.stdoutText == "done\n");
 }
 
 TEST_CASE("isolation: the supervisor binary cannot be written or replaced", "[isolation][supervisor]") {
@@ -423,6 +423,6 @@ TEST_CASE("isolation: the supervisor binary cannot be written or replaced", "[is
       "rm -f $f 2>/dev/null; [ -e $f ] || echo removed; "
       "touch /opt/isol8/other 2>/dev/null && echo created-beside; "
       "echo checked; else echo absent; fi"));
-  INFO(r.stderr);
-  CHECK((r.stdout == "checked\n" || r.stdout == "absent\n"));
+  INFO(r.stderrText);
+  CHECK((r.stdoutText == "checked\n" || r.stdoutText == "absent\n"));
 }

@@ -25,8 +25,8 @@ TEST_CASE("timeout kills a busy loop and every child process", "[limits][timeout
   auto result = engine.execute(req);
   CHECK(result.timedOut);
   CHECK(result.exitCode == 137);
-  CHECK(result.stdout == "started\n");
-  CHECK_THAT(result.stderr, Catch::EndsWith("--- EXECUTION TIMED OUT ---"));
+  CHECK(result.stdoutText == "started\n");
+  CHECK_THAT(result.stderrText, Catch::EndsWith("--- EXECUTION TIMED OUT ---"));
   CHECK(result.durationMs >= 1400);
   CHECK(result.durationMs < 5000);
   // Nothing of uid 100 survives: only the supervisor (root) remains.
@@ -46,12 +46,12 @@ TEST_CASE("a memory bomb is killed by the OOM killer and reported", "[limits][me
   auto bomb = runCode("python", "a = b'x' * (256 * 1024 * 1024)\nprint('survived')", small);
   CHECK(bomb.oomKilled);
   CHECK(bomb.exitCode == 137);
-  CHECK(bomb.stdout == "");
+  CHECK(bomb.stdoutText == "");
   CHECK_FALSE(bomb.timedOut);
   // Control: the same allocation fits in 512m, and an ordinary failure is not an OOM kill.
   EngineOptions big;
   big.memoryLimit = "512m";
-  CHECK(runCode("python", "a = b'x' * (256 * 1024 * 1024)\nprint('survived')", big).stdout == "survived\n");
+  CHECK(runCode("python", "a = b'x' * (256 * 1024 * 1024)\nprint('survived')", big).stdoutText == "survived\n");
   auto failing = runCode("python", "raise SystemExit(137)", small);
   CHECK(failing.exitCode == 137);
   CHECK_FALSE(failing.oomKilled);
@@ -71,7 +71,7 @@ TEST_CASE("a fork bomb is contained by the pids limit", "[limits][pids]") {
                    "except OSError as e:\n"
                    "    print('blocked', e.errno, n < 32)\n",
                    options);
-  CHECK(r.stdout == "blocked 11 True\n");  // EAGAIN before 32 processes
+  CHECK(r.stdoutText == "blocked 11 True\n");  // EAGAIN before 32 processes
 }
 
 TEST_CASE("cpuLimit throttles: a 0.2 CPU sandbox gets about a fifth of a core", "[limits][cpu]") {
@@ -81,11 +81,11 @@ TEST_CASE("cpuLimit throttles: a 0.2 CPU sandbox gets about a fifth of a core", 
       "print(round((time.process_time() - cpu0) / (time.time() - start), 1))\n";
   EngineOptions slow;
   slow.cpuLimit = 0.2;
-  auto share = std::stod(runCode("python", burn, slow).stdout);
+  auto share = std::stod(runCode("python", burn, slow).stdoutText);
   CHECK(share <= 0.3);
   // Control: unthrottled, the same loop gets clearly more. Relative, not absolute: on a
   // loaded 2-core machine (tests run two at a time) a full core is not on offer.
-  auto full = std::stod(runCode("python", burn).stdout);
+  auto full = std::stod(runCode("python", burn).stdoutText);
   CHECK(full >= share + 0.15);
 }
 
@@ -94,8 +94,8 @@ TEST_CASE("output is capped per stream with the truncation marker", "[limits][ou
   options.maxOutputSize = 1024;
   auto r = runCode("python", "import sys\nsys.stdout.write('x' * 10000)\nsys.stderr.write('small')", options);
   CHECK(r.truncated);
-  CHECK(r.stdout == std::string(1024, 'x') + "\n\n--- OUTPUT TRUNCATED (10000 bytes, limit: 1024) ---");
-  CHECK(r.stderr == "small");
+  CHECK(r.stdoutText == std::string(1024, 'x') + "\n\n--- OUTPUT TRUNCATED (10000 bytes, limit: 1024) ---");
+  CHECK(r.stderrText == "small");
   auto ok = runCode("python", "print('fits')", options);
   CHECK_FALSE(ok.truncated);
 }

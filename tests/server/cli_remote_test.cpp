@@ -48,6 +48,23 @@ TEST_CASE("cli remote: run --host streams the output", "[cli-remote]") {
   CHECK(r.exitCode == 0);
 }
 
+// The network log comes with the stream's result event; the blocked request needs no network.
+TEST_CASE("cli remote: run --host --log-network prints the network log when streaming", "[cli-remote]") {
+  ServerLaunch launch;
+  launch.configJson = R"({"server":{"prewarm":[],"allowFilteredNetwork":true}})";
+  ServerProcess server(launch);
+  CliEnv cli;
+  auto r = cli.run({"run", "--host", server.url(), "--key", server.masterKey(), "--net", "filtered", "--allow",
+                    "^allowed\\.invalid$", "--log-network", "-r", "bash", "-e",
+                    "curl -s -m 10 -o /dev/null -w '%{http_code}\\n' http://blocked.invalid/secret"});
+  INFO(r.err);
+  CHECK(r.exitCode == 0);
+  CHECK(r.out == "403\n");
+  CHECK_THAT(r.err, Catch::Contains("\n--- Network Logs ---\n"));
+  CHECK_THAT(r.err, Catch::Contains(R"("method":"GET","host":"blocked.invalid")"));
+  CHECK_THAT(r.err, Catch::Contains(R"("action":"BLOCK")"));
+}
+
 TEST_CASE("cli remote: the exit code and stderr come through", "[cli-remote]") {
   ServerProcess server;
   CliEnv cli;

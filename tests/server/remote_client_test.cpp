@@ -175,7 +175,7 @@ TEST_CASE("RemoteIsol8 client: execute sends the key, JSON, request, options and
   options.memoryLimit = "256m";
   RemoteIsol8 remote(RemoteOptions{server.url() + "/", "k-123", "s-1"}, options);
   const auto result = remote.execute(pythonRequest("print('hi')"));
-  CHECK(result.stdout == "hi\n");
+  CHECK(result.stdoutText == "hi\n");
   CHECK(result.exitCode == 3);
 
   const auto requests = server.requests();
@@ -281,7 +281,7 @@ TEST_CASE("RemoteIsol8 client: no WebSocket route -> SSE, keep-alives skipped, r
   for (int i = 0; i < 2; ++i) {
     const auto events = drain(remote.executeStream(pythonRequest("print('a')")));
     REQUIRE(events.size() == 2);
-    CHECK(events[0].type == StreamEvent::Type::stdout);
+    CHECK(events[0].type == StreamEvent::Type::stdout_data);
     CHECK(events[0].data == "a");
     CHECK(events[1].type == StreamEvent::Type::exit);
     CHECK(events[1].data == "0");

@@ -108,7 +108,7 @@ TEMPLATE_TEST_CASE("engines: hello on stdout, exit 0", "[remote-engine]", Local,
   TestType backend;
   auto engine = backend.make({});
   const auto result = engine->execute(python("print('hello')"));
-  CHECK(result.stdout == "hello\n");
+  CHECK(result.stdoutText == "hello\n");
   CHECK(result.exitCode == 0);
   CHECK_FALSE(result.timedOut);
 }
@@ -123,17 +123,17 @@ TEMPLATE_TEST_CASE("engines: stderr apart from stdout", "[remote-engine]", Local
   TestType backend;
   auto engine = backend.make({});
   const auto result = engine->execute(python("import sys\nprint('out')\nprint('err', file=sys.stderr)"));
-  CHECK(result.stdout == "out\n");
-  CHECK(result.stderr == "err\n");
+  CHECK(result.stdoutText == "out\n");
+  CHECK(result.stderrText == "err\n");
 }
 
 TEMPLATE_TEST_CASE("engines: stdin and env reach the program", "[remote-engine]", Local, Remote) {
   TestType backend;
   auto engine = backend.make({});
   auto request = python("import os, sys\nprint(sys.stdin.read().upper(), os.environ['GREETING'])");
-  request.stdin = "abc";
+  request.stdinText = "abc";
   request.env["GREETING"] = "hey";
-  CHECK(engine->execute(request).stdout == "ABC hey\n");
+  CHECK(engine->execute(request).stdoutText == "ABC hey\n");
 }
 
 TEMPLATE_TEST_CASE("engines: binary files in, outputPaths out", "[remote-engine]", Local, Remote) {
@@ -169,7 +169,7 @@ TEMPLATE_TEST_CASE("engines: a runtime error is a non-zero exit with the traceba
   auto engine = backend.make({});
   const auto result = engine->execute(python("raise ValueError('boom')"));
   CHECK(result.exitCode != 0);
-  CHECK_THAT(result.stderr, Catch::Contains("ValueError: boom"));
+  CHECK_THAT(result.stderrText, Catch::Contains("ValueError: boom"));
 }
 
 TEMPLATE_TEST_CASE("engines: secrets are masked", "[remote-engine]", Local, Remote) {
@@ -178,9 +178,9 @@ TEMPLATE_TEST_CASE("engines: secrets are masked", "[remote-engine]", Local, Remo
   options.secrets["API_TOKEN"] = "s3cr3t-value-42";
   auto engine = backend.make(options);
   const auto result = engine->execute(python("import os\nprint('token:', os.environ['API_TOKEN'])"));
-  CHECK(result.stdout == "token: ***\n");
+  CHECK(result.stdoutText == "token: ***\n");
   const auto events = drain(engine->executeStream(python("import os\nprint(os.environ['API_TOKEN'])")));
-  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "***\n");
+  CHECK(joined(events, StreamEvent::Type::stdout_data, StreamEvent::Phase::code) == "***\n");
 }
 
 TEMPLATE_TEST_CASE("engines: a stream is stdout chunks, then exit 0", "[remote-engine]", Local, Remote) {
@@ -190,8 +190,8 @@ TEMPLATE_TEST_CASE("engines: a stream is stdout chunks, then exit 0", "[remote-e
   REQUIRE_FALSE(events.empty());
   CHECK(events.back().type == StreamEvent::Type::exit);
   CHECK(events.back().data == "0");
-  for (std::size_t i = 0; i + 1 < events.size(); ++i) CHECK(events[i].type == StreamEvent::Type::stdout);
-  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "0\n1\n2\n");
+  for (std::size_t i = 0; i + 1 < events.size(); ++i) CHECK(events[i].type == StreamEvent::Type::stdout_data);
+  CHECK(joined(events, StreamEvent::Type::stdout_data, StreamEvent::Phase::code) == "0\n1\n2\n");
 }
 
 TEMPLATE_TEST_CASE("engines: a stream shows the setup phase first", "[remote-engine]", Local, Remote) {
@@ -201,12 +201,32 @@ TEMPLATE_TEST_CASE("engines: a stream shows the setup phase first", "[remote-eng
   request.setupScript = "echo setting-up";
   const auto events = drain(engine->executeStream(request));
   REQUIRE_FALSE(events.empty());
-  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::setup) == "setting-up\n");
-  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "code ran\n");
+  CHECK(joined(events, StreamEvent::Type::stdout_data, StreamEvent::Phase::setup) == "setting-up\n");
+  CHECK(joined(events, StreamEvent::Type::stdout_data, StreamEvent::Phase::code) == "code ran\n");
   CHECK(events.front().phase == StreamEvent::Phase::setup);
   CHECK(events.back().type == StreamEvent::Type::exit);
   CHECK(events.back().phase == StreamEvent::Phase::code);
   CHECK(events.back().data == "0");
+}
+
+// The remote stream's result() comes from the server's `result` event (docs/http-api.md).
+TEMPLATE_TEST_CASE("engines: a stream's result() is the whole result", "[remote-engine]", Local, Remote) {
+  TestType backend;
+  auto engine = backend.make({});
+  auto request = python("import sys\nprint('out')\nprint('err', file=sys.stderr)\nopen('/sandbox/r.txt', 'w').write('kept')\nsys.exit(4)");
+  request.outputPaths = {"/sandbox/r.txt"};
+  ExecutionStream stream = engine->executeStream(request);
+  std::string streamed;
+  for (const auto& e : stream)
+    if (e.type == StreamEvent::Type::stdout_data) streamed += e.data;
+  CHECK(streamed == "out\n");
+  const auto result = stream.result();
+  REQUIRE(result);
+  CHECK(result->exitCode == 4);
+  CHECK(result->stdoutText == "out\n");
+  CHECK(result->stderrText == "err\n");
+  CHECK(result->files == std::map<std::string, std::string>{{"/sandbox/r.txt", "kept"}});
+  CHECK_FALSE(result->executionId.empty());
 }
 
 TEMPLATE_TEST_CASE("engines: a session keeps state and files (binary) across calls", "[remote-engine]", Local, Remote) {
@@ -218,7 +238,7 @@ TEMPLATE_TEST_CASE("engines: a session keeps state and files (binary) across cal
   CHECK(engine->getFile("/sandbox/upload.bin") == bytes);
   const auto result = engine->execute(
       python("print(open('/sandbox/counter.txt').read(), len(open('/sandbox/upload.bin', 'rb').read()))"));
-  CHECK(result.stdout == "1 10\n");
+  CHECK(result.stdoutText == "1 10\n");
   CHECK(engine->getFile("/sandbox/counter.txt") == "1");
 }
 
@@ -257,7 +277,7 @@ TEST_CASE("remote: a stream in a session sees what a buffered execute left", "[r
   RemoteIsol8 engine(RemoteOptions{server.url(), server.masterKey(), uniqueId("mixed")});
   REQUIRE(engine.execute(python("open('/sandbox/note.txt', 'w').write('from-http')")).exitCode == 0);
   const auto events = drain(engine.executeStream(python("print(open('/sandbox/note.txt').read())")));
-  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "from-http\n");
+  CHECK(joined(events, StreamEvent::Type::stdout_data, StreamEvent::Phase::code) == "from-http\n");
   REQUIRE_FALSE(events.empty());
   CHECK(events.back().data == "0");
   engine.stop();
@@ -278,7 +298,7 @@ TEST_CASE("remote: dropping a stream mid-run stops the run on the server", "[rem
     auto first = stream.nextBlocking();
     REQUIRE(first);
     INFO(first->data);
-    REQUIRE(first->type == StreamEvent::Type::stdout);
+    REQUIRE(first->type == StreamEvent::Type::stdout_data);
   }  // destroyed: the connection closes
   // The server serves the session again, and the loop's process is gone (well before its
   // 30 s timeout could have ended it).
@@ -289,7 +309,7 @@ TEST_CASE("remote: dropping a stream mid-run stops the run on the server", "[rem
   const auto started = std::chrono::steady_clock::now();
   std::string state;
   while (std::chrono::steady_clock::now() - started < std::chrono::seconds(15)) {
-    state = engine.execute(check).stdout;
+    state = engine.execute(check).stdoutText;
     if (state == "gone\n") break;
   }
   CHECK(state == "gone\n");
@@ -316,9 +336,9 @@ TEST_CASE("remote: https and wss, the certificate verified", "[remote-engine]") 
 
   setenv("SSL_CERT_FILE", cert.c_str(), 1);  // OpenSSL's default verify paths read it
   RemoteIsol8 remote(RemoteOptions{url, server.masterKey(), uniqueId("tls")});
-  CHECK(remote.execute(python("print('over tls')")).stdout == "over tls\n");
+  CHECK(remote.execute(python("print('over tls')")).stdoutText == "over tls\n");
   const auto events = drain(remote.executeStream(python("print('over wss')")));
-  CHECK(joined(events, StreamEvent::Type::stdout, StreamEvent::Phase::code) == "over wss\n");
+  CHECK(joined(events, StreamEvent::Type::stdout_data, StreamEvent::Phase::code) == "over wss\n");
   REQUIRE_FALSE(events.empty());
   CHECK(events.back().data == "0");
   remote.stop();

@@ -258,6 +258,46 @@ TEST_CASE("server: SSE frames are exactly data lines of the events", "[server]")
         "data: {\"type\":\"exit\",\"data\":\"0\",\"phase\":\"code\"}\n\n");
 }
 
+// The extension event: asked for with "resultEvent": true, it follows the original events,
+// which are unchanged (a client of the original format that does not ask never sees it).
+TEST_CASE("server: a stream that asks for it ends with a result event after the original events", "[server]") {
+  ServerProcess server(quiet());
+  const std::string code = "printf 'hello\\n'; exit 3";
+  const std::string originalEvents =
+      "data: {\"type\":\"stdout\",\"data\":\"hello\\n\",\"phase\":\"code\"}\n\n"
+      "data: {\"type\":\"exit\",\"data\":\"3\",\"phase\":\"code\"}\n\n";
+
+  auto r = post(server, "/execute/stream", envelope("bash", code, {{"resultEvent", true}}), master(server));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body.starts_with(originalEvents));
+  const std::string last = r.body.substr(originalEvents.size());
+  REQUIRE(last.starts_with("data: "));
+  REQUIRE(last.find("\n\n") == last.size() - 2);  // one frame, the stream's last
+  const auto event = parseObject(last.substr(6, last.size() - 8));
+  CHECK(str(event.at("type")) == "result");
+  const auto& result = event.at("result").as_object();
+  CHECK(result.at("exitCode").to_number<int>() == 3);
+  CHECK(str(result.at("stdout")) == "hello\n");
+  CHECK(str(result.at("stderr")).empty());
+  CHECK_FALSE(str(result.at("executionId")).empty());
+
+  // Without the field the stream is the original's, event for event.
+  CHECK(post(server, "/execute/stream", envelope("bash", code), master(server)).body == originalEvents);
+
+  json::object message{{"type", "execute"}, {"resultEvent", true},
+                       {"request", json::object{{"runtime", "bash"}, {"code", code}}}};
+  auto ws = wsExchange(server.url(), master(server), {json::serialize(message)});
+  REQUIRE(ws.upgraded);
+  REQUIRE(ws.messages.size() == 3);
+  CHECK(ws.messages[0] == R"({"type":"stdout","data":"hello\n","phase":"code"})");
+  CHECK(ws.messages[1] == R"({"type":"exit","data":"3","phase":"code"})");
+  const auto wsEvent = parseObject(ws.messages[2]);
+  CHECK(str(wsEvent.at("type")) == "result");
+  CHECK(wsEvent.at("result").at("exitCode").to_number<int>() == 3);
+  CHECK(str(wsEvent.at("result").at("stdout")) == "hello\n");
+  CHECK(ws.closeCode == 1000);
+}
+
 TEST_CASE("server: SSE sends keep-alive comments while the program is silent", "[server]") {
   ServerLaunch launch;
   launch.configJson = R"({"server":{"prewarm":[],"sseKeepAliveMs":100}})";

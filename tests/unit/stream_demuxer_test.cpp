@@ -29,9 +29,9 @@ struct Recorder {
   StreamDemuxer demuxer{[this](DockerStream s, std::string_view p) {
     calls.emplace_back(s, std::string(p));
     switch (s) {
-      case DockerStream::stdout: out += p; break;
-      case DockerStream::stderr: err += p; break;
-      case DockerStream::stdin: in += p; break;
+      case DockerStream::stdout_data: out += p; break;
+      case DockerStream::stderr_data: err += p; break;
+      case DockerStream::stdin_data: in += p; break;
       case DockerStream::systemerr: sys += p; break;
     }
   }};
@@ -43,7 +43,7 @@ TEST_CASE("demux: one stdout frame", "[demux]") {
   Recorder r;
   r.demuxer.feed(frame(1, "hello\n"));
   REQUIRE(r.calls.size() == 1);
-  CHECK(r.calls[0].first == DockerStream::stdout);
+  CHECK(r.calls[0].first == DockerStream::stdout_data);
   CHECK(r.calls[0].second == "hello\n");
   CHECK_FALSE(r.demuxer.midFrame());
 }
@@ -52,10 +52,10 @@ TEST_CASE("demux: interleaved frames keep their order and stream", "[demux]") {
   Recorder r;
   r.demuxer.feed(frame(1, "out1") + frame(2, "err1") + frame(1, "out2") + frame(2, "err2"));
   using C = std::pair<DockerStream, std::string>;
-  CHECK(r.calls == std::vector<C>{{DockerStream::stdout, "out1"},
-                                  {DockerStream::stderr, "err1"},
-                                  {DockerStream::stdout, "out2"},
-                                  {DockerStream::stderr, "err2"}});
+  CHECK(r.calls == std::vector<C>{{DockerStream::stdout_data, "out1"},
+                                  {DockerStream::stderr_data, "err1"},
+                                  {DockerStream::stdout_data, "out2"},
+                                  {DockerStream::stderr_data, "err2"}});
 }
 
 TEST_CASE("demux: stdin (0) and system error (3) ids are legal", "[demux]") {

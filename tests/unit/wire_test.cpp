@@ -27,7 +27,7 @@ ExecutionRequest fullRequest() {
   r.timeoutMs = 5000;
   r.env = {{"A", "1"}, {"B", "two words"}};
   r.fileExtension = ".py";
-  r.stdin = "line 1\nline 2\n";
+  r.stdinText = "line 1\nline 2\n";
   r.workdir = "/sandbox/work";
   r.files = {{"/sandbox/in.txt", "h\xC3\xA9llo\n"}, {"/sandbox/blob.bin", bytes("\x00\x01\x02\xFF\xFE")}};
   r.outputPaths = {"/sandbox/out.csv", "/tmp/x"};
@@ -39,8 +39,8 @@ ExecutionRequest fullRequest() {
 
 ExecutionResult fullResult() {
   ExecutionResult r;
-  r.stdout = "out\n";
-  r.stderr = "err\n";
+  r.stdoutText = "out\n";
+  r.stderrText = "err\n";
   r.exitCode = 3;
   r.durationMs = 42;
   r.truncated = true;
@@ -72,7 +72,7 @@ void checkSameRequest(const ExecutionRequest& a, const ExecutionRequest& b) {
   CHECK(a.timeoutMs == b.timeoutMs);
   CHECK(a.env == b.env);
   CHECK(a.fileExtension == b.fileExtension);
-  CHECK(a.stdin == b.stdin);
+  CHECK(a.stdinText == b.stdinText);
   CHECK(a.workdir == b.workdir);
   CHECK(a.files == b.files);
   CHECK(a.outputPaths == b.outputPaths);
@@ -82,8 +82,8 @@ void checkSameRequest(const ExecutionRequest& a, const ExecutionRequest& b) {
 }
 
 void checkSameResult(const ExecutionResult& a, const ExecutionResult& b) {
-  CHECK(a.stdout == b.stdout);
-  CHECK(a.stderr == b.stderr);
+  CHECK(a.stdoutText == b.stdoutText);
+  CHECK(a.stderrText == b.stderrText);
   CHECK(a.exitCode == b.exitCode);
   CHECK(a.durationMs == b.durationMs);
   CHECK(a.truncated == b.truncated);
@@ -121,7 +121,7 @@ void checkSameResult(const ExecutionResult& a, const ExecutionResult& b) {
 // ---- StreamEvent ----
 
 TEST_CASE("wire: StreamEvent exact JSON text", "[wire]") {
-  CHECK(str(toJson(StreamEvent{StreamEvent::Type::stdout, "hi \"you\"\n", StreamEvent::Phase::code})) ==
+  CHECK(str(toJson(StreamEvent{StreamEvent::Type::stdout_data, "hi \"you\"\n", StreamEvent::Phase::code})) ==
         R"({"type":"stdout","data":"hi \"you\"\n","phase":"code"})");
   CHECK(str(toJson(StreamEvent{StreamEvent::Type::exit, "137", StreamEvent::Phase::setup})) ==
         R"({"type":"exit","data":"137","phase":"setup"})");
@@ -131,7 +131,7 @@ TEST_CASE("wire: StreamEvent exact JSON text", "[wire]") {
 }
 
 TEST_CASE("wire: StreamEvent round trips every type and phase", "[wire]") {
-  for (auto type : {StreamEvent::Type::stdout, StreamEvent::Type::stderr, StreamEvent::Type::exit, StreamEvent::Type::error}) {
+  for (auto type : {StreamEvent::Type::stdout_data, StreamEvent::Type::stderr_data, StreamEvent::Type::exit, StreamEvent::Type::error}) {
     for (auto phase : {StreamEvent::Phase::setup, StreamEvent::Phase::code}) {
       const StreamEvent in{type, bytes("x\0y\n\t\xE2\x82\xAC"), phase};
       const StreamEvent out = streamEventFromJson(js(str(toJson(in))));
@@ -170,7 +170,7 @@ TEST_CASE("wire: StreamEvent errors", "[wire]") {
 
 TEST_CASE("wire: ExecutionResult exact JSON text", "[wire]") {
   ExecutionResult r;
-  r.stdout = "4\n";
+  r.stdoutText = "4\n";
   r.durationMs = 12;
   r.executionId = "id-1";
   r.runtime = "python";
@@ -232,7 +232,7 @@ TEST_CASE("wire: ExecutionResult missing fields keep the defaults", "[wire]") {
   const ExecutionResult r = resultFromJson(js(R"({"stdout":"1024","stderr":"","exitCode":0,"durationMs":87.6,
       "truncated":false,"executionId":"e","runtime":"python","timestamp":"t","containerId":"c",
       "files":{},"resourceUsage":{"cpuPercent":1.5,"memoryMB":20},"networkLogs":null})"));
-  CHECK(r.stdout == "1024");
+  CHECK(r.stdoutText == "1024");
   CHECK(r.durationMs == 88);  // rounded
   CHECK_FALSE(r.timedOut);
   CHECK_FALSE(r.oomKilled);
@@ -282,13 +282,13 @@ TEST_CASE("wire: ExecutionResult errors", "[wire]") {
 
 TEST_CASE("wire: output that is not UTF-8 still gives valid JSON", "[wire]") {
   ExecutionResult r;
-  r.stdout = "a\xFF" "b\xC3";     // a stray byte and a cut-off two-byte sequence
-  r.stderr = "\xE2\x82\xAC ok";   // the euro sign is fine as it is
+  r.stdoutText = "a\xFF" "b\xC3";     // a stray byte and a cut-off two-byte sequence
+  r.stderrText = "\xE2\x82\xAC ok";   // the euro sign is fine as it is
   const std::string text = str(toJson(r));
   const ExecutionResult back = resultFromJson(js(text));
-  CHECK(back.stdout == "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
-  CHECK(back.stderr == "\xE2\x82\xAC ok");
-  const StreamEvent e = streamEventFromJson(js(str(toJson(StreamEvent{StreamEvent::Type::stdout, "\xC0\xAF", StreamEvent::Phase::code}))));
+  CHECK(back.stdoutText == "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  CHECK(back.stderrText == "\xE2\x82\xAC ok");
+  const StreamEvent e = streamEventFromJson(js(str(toJson(StreamEvent{StreamEvent::Type::stdout_data, "\xC0\xAF", StreamEvent::Phase::code}))));
   CHECK(e.data == "\xEF\xBF\xBD\xEF\xBF\xBD");  // an overlong '/' is two bad bytes
 }
 
@@ -306,7 +306,7 @@ TEST_CASE("wire: ExecutionRequest round trip, files as text or base64", "[wire]"
   ExecutionRequest cmd;
   cmd.runtime = "bash";
   cmd.cmd = "ls";
-  cmd.stdin = "";  // an empty stdin is still sent
+  cmd.stdinText = "";  // an empty stdin is still sent
   CHECK(str(toJson(cmd)) == R"({"runtime":"bash","cmd":"ls","stdin":""})");
   checkSameRequest(requestFromJson(js(str(toJson(cmd)))), cmd);
 
@@ -324,7 +324,7 @@ TEST_CASE("wire: ExecutionRequest missing and null fields, unknown fields", "[wi
   expected.code = "print(1)";
   checkSameRequest(r, expected);
   CHECK_FALSE(r.timeoutMs.has_value());
-  CHECK_FALSE(r.stdin.has_value());
+  CHECK_FALSE(r.stdinText.has_value());
 
   // 3e4 and 30000.0 are the same JSON number as 30000.
   CHECK(requestFromJson(js(R"({"runtime":"python","timeoutMs":3e4})")).timeoutMs == 30000);
@@ -515,6 +515,25 @@ TEST_CASE("wire: execute body", "[wire]") {
                       "options must be an object");
   REQUIRE_ISOL8_ERROR(executeBodyFromJson(js(R"({"request":{"runtime":"python"},"sessionId":5})")), invalid,
                       "sessionId must be a string");
+
+  CHECK_FALSE(plain.resultEvent);
+  const ExecuteBody asking = executeBodyFromJson(js(R"({"request":{"runtime":"python","code":"1"},"resultEvent":true})"));
+  CHECK(asking.resultEvent);
+  CHECK(str(toJson(asking)) == R"({"request":{"runtime":"python","code":"1"},"resultEvent":true})");
+  REQUIRE_ISOL8_ERROR(executeBodyFromJson(js(R"({"request":{"runtime":"python"},"resultEvent":"yes"})")), invalid,
+                      "resultEvent must be a boolean");
+}
+
+TEST_CASE("wire: the result event carries the ExecutionResult JSON", "[wire]") {
+  const ExecutionResult result = fullResult();
+  const json::object event = resultEventJson(result);
+  CHECK(str(event) == R"({"type":"result","result":)" + str(toJson(result)) + "}");
+  const auto back = resultOfEvent(event);
+  REQUIRE(back);
+  CHECK(str(toJson(*back)) == str(toJson(result)));
+  // Any other event is not a result; a result event without one is an error.
+  CHECK_FALSE(resultOfEvent(js(R"({"type":"exit","data":"0","phase":"code"})")));
+  REQUIRE_ISOL8_ERROR(resultOfEvent(js(R"({"type":"result"})")), invalid, "event.result must be an object");
 }
 
 TEST_CASE("wire: parse JSON text", "[wire]") {

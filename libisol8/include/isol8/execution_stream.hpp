@@ -35,7 +35,8 @@ class ExecutionStream {
   // Stops the run; the stream then ends with an `error` and an `exit` event.
   void cancel();
   // After the last event: the run's whole result (output, files, networkLogs, ...); nullopt
-  // when the run did not get that far (setup failure, error, cancel).
+  // when the run did not get that far (setup failure, error, cancel). RemoteIsol8: the
+  // server's `result` event (docs/http-api.md); nullopt from a server that sends none.
   std::optional<ExecutionResult> result() const;
 
   class iterator {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "isol8/log.hpp"
 #include "isol8/network_policy.hpp"
 
 namespace isol8 {
@@ -65,7 +66,11 @@ struct EngineOptions {
   PoolSize poolSize;
   int maxConcurrent = 10;  // runs in flight at once; more wait for a slot
   int maxReuse = 100;      // a pooled container is replaced after this many runs
+  // The engine's diagnostic lines: to logSink when set (debug or not; the sink decides what
+  // to keep), else to stderr as [DEBUG]/[WARN] lines when debug is true, else nowhere. Per
+  // engine: another engine in the process logs by its own options. Not sent by RemoteIsol8.
   bool debug = false;
+  LogSink logSink;
   bool persist = false;  // keep the container after the run (for inspection)
   // isol8-server's session id: put on the engine's containers as label isol8.session.
   std::string sessionLabel;

@@ -1,5 +1,8 @@
 // The request, result and event types shared by every engine. Field names follow the
-// original isol8's camelCase vocabulary so docs, library and HTTP API say the same thing.
+// original isol8's camelCase vocabulary so docs, library and HTTP API say the same thing,
+// except for the three standard streams: `stdin`, `stdout` and `stderr` are macros in the C
+// library (musl, MSVC), so here they are `stdinText`, `stdoutText`, `stderrText` and the event
+// types `stdout_data`, `stderr_data`. JSON keys and wire strings stay "stdin", "stdout", "stderr".
 #pragma once
 
 #include <cstdint>
@@ -23,7 +26,7 @@ struct ExecutionRequest {
   std::optional<std::int64_t> timeoutMs;    // overrides EngineOptions::timeoutMs
   std::map<std::string, std::string> env;   // extra environment of the code's process
   std::string fileExtension;                // e.g. ".cjs"; default: the runtime's own
-  std::optional<std::string> stdin;         // bytes piped to the process's standard input
+  std::optional<std::string> stdinText;     // bytes piped to the process's standard input
   std::string workdir;                      // default /sandbox; must stay inside /sandbox
   // Files written before anything runs: absolute path (under /sandbox or /tmp) → bytes.
   // Parent directories are created.
@@ -69,8 +72,8 @@ struct ResourceUsage {
 };
 
 struct ExecutionResult {
-  std::string stdout;  // exactly as produced (capped at maxOutputSize, see `truncated`)
-  std::string stderr;
+  std::string stdoutText;  // exactly as produced (capped at maxOutputSize, see `truncated`)
+  std::string stderrText;
   int exitCode = 0;
   std::int64_t durationMs = 0;  // wall time of the code's process
   bool truncated = false;
@@ -89,7 +92,7 @@ struct ExecutionResult {
 
 // One piece of a streamed run.
 struct StreamEvent {
-  enum class Type { stdout, stderr, exit, error };
+  enum class Type { stdout_data, stderr_data, exit, error };  // on the wire: stdout, stderr, ...
   enum class Phase { setup, code };
   Type type;
   std::string data;  // output bytes, the exit code as decimal text, or an error message

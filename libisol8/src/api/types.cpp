@@ -1,3 +1,4 @@
+#include "isol8/log.hpp"
 #include "isol8/options.hpp"
 #include "isol8/types.hpp"
 #include "isol8/version.hpp"
@@ -6,13 +7,15 @@ namespace isol8 {
 
 const char* toString(StreamEvent::Type type) {
   switch (type) {
-    case StreamEvent::Type::stdout: return "stdout";
-    case StreamEvent::Type::stderr: return "stderr";
+    case StreamEvent::Type::stdout_data: return "stdout";
+    case StreamEvent::Type::stderr_data: return "stderr";
     case StreamEvent::Type::exit: return "exit";
     case StreamEvent::Type::error: return "error";
   }
   return "error";
 }
+
+const char* toString(LogLevel level) { return level == LogLevel::warning ? "warning" : "debug"; }
 
 const char* toString(StreamEvent::Phase phase) { return phase == StreamEvent::Phase::setup ? "setup" : "code"; }
 

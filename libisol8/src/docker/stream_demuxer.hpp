@@ -9,7 +9,7 @@
 
 namespace isol8::detail {
 
-enum class DockerStream : std::uint8_t { stdin = 0, stdout = 1, stderr = 2, systemerr = 3 };
+enum class DockerStream : std::uint8_t { stdin_data = 0, stdout_data = 1, stderr_data = 2, systemerr = 3 };
 
 class StreamDemuxer {
  public:
@@ -29,7 +29,7 @@ class StreamDemuxer {
   unsigned char header_[8] = {};
   std::size_t headerFill_ = 0;
   std::uint32_t remaining_ = 0;
-  DockerStream current_ = DockerStream::stdout;
+  DockerStream current_ = DockerStream::stdout_data;
 };
 
 }  // namespace isol8::detail

@@ -118,6 +118,9 @@ std::string packagesKey(const Runtime& runtime, const std::vector<std::string>& 
 
 struct DockerIsol8::Impl {
   EngineOptions options;
+  // This engine's, handed to what logs. Set in the constructor: g++ 12 mis-destroys the
+  // temporaries of a default member initializer that copies a std::function.
+  const Logger log;
   bool optionsChecked = false;  // options never change: validated on first use, not per run
   const std::vector<std::string> secrets = secretValues(options);  // the values to mask
   std::string engineId = newUuidV4().substr(0, 8);  // label value; unique enough per host
@@ -151,12 +154,13 @@ struct DockerIsol8::Impl {
 
   explicit Impl(EngineOptions o)
       : options(std::move(o)),
+        log(options.debug, options.logSink),
         permits(std::max(options.maxConcurrent, 1)),
         pool(context.get_executor(), docker,
              ContainerPool::Settings{options.poolStrategy, options.poolSize, options.maxReuse,
                                      std::chrono::milliseconds(options.removalRetryMs),
                                      std::chrono::milliseconds(options.removalRetryMaxMs)},
-             lifecycle()) {
+             lifecycle(), log) {
     engine.start();  // last: everything the thread may touch exists
   }
   // First: the thread stops before the members it uses are destroyed.
@@ -169,7 +173,7 @@ struct DockerIsol8::Impl {
   FilteredNetwork* filteredNetwork() {
     if (options.network != NetworkMode::filtered) return nullptr;
     if (!filtered)
-      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), options.networkFilter, engineId);
+      filtered = std::make_unique<FilteredNetwork>(context.get_executor(), options.networkFilter, engineId, log);
     return filtered.get();
   }
 
@@ -216,8 +220,8 @@ struct DockerIsol8::Impl {
                     fmt::format("Image {} not found in the Docker engine. Build or pull it first, or drop the image "
                                 "option to use {}.",
                                 image, runtime.image));
-      debugLog("image {} missing, building it", image);
-      ImageBuilder builder([](std::string_view line) { debugLog("{}", trim(line)); });
+      log.debug("image {} missing, building it", image);
+      ImageBuilder builder([this](std::string_view line) { log.debug("{}", trim(line)); });
       co_await builder.asyncEnsure(runtime.name);
     }
     presentImages.insert(image);
@@ -233,7 +237,7 @@ struct DockerIsol8::Impl {
     if (stop.triggered()) throw Error(errc::cancelled, "Execution cancelled");
     // codeUrl (network/remote_code.hpp): fetched and checked before a container is taken.
     if (!trim(req.codeUrl).empty())
-      req.code = co_await fetchRemoteCode(options.remoteCode, req.codeUrl, req.codeHash, req.allowInsecureCodeUrl);
+      req.code = co_await fetchRemoteCode(options.remoteCode, req.codeUrl, req.codeHash, req.allowInsecureCodeUrl, log);
     if (!seccompProfile) seccompProfile = loadSeccompProfile(options.security);
 
     const bool persistentMode = options.mode == ExecutionMode::persistent;
@@ -297,7 +301,7 @@ struct DockerIsol8::Impl {
       if (!reusable) co_await dropPersistent();
       if (gone) failure = std::make_exception_ptr(containerGone());
     } else if (options.persist) {
-      debugLog("keeping container {} (persist)", container.id.substr(0, 12));
+      log.debug("keeping container {} (persist)", container.id.substr(0, 12));
     } else {
       pool.release(std::move(container), reusable);
     }
@@ -344,7 +348,7 @@ struct DockerIsol8::Impl {
 
     StepSpec spec;
     spec.stop = &stop;
-    spec.stdin = req.stdin;
+    spec.stdinText = req.stdinText;
     spec.timeout = clock.remaining();
     spec.outputLimit = supervisorOutputLimit();
     // Secrets and the request's env reach the code's process only (not setup, not the
@@ -375,8 +379,8 @@ struct DockerIsol8::Impl {
     }
 
     using Type = StreamEvent::Type;
-    OutputChannel out(Type::stdout, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
-    OutputChannel err(Type::stderr, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
+    OutputChannel out(Type::stdout_data, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
+    OutputChannel err(Type::stderr_data, StreamEvent::Phase::code, options.maxOutputSize, secrets, sink);
     StepOutcome outcome;
     if (spec.timeout.count() > 0) {
       outcome = co_await supervisor.run(spec, [&](supervisor::OutputStream stream, std::string_view data) {
@@ -391,15 +395,15 @@ struct DockerIsol8::Impl {
     out.dropped(outcome.droppedStdout);
     err.dropped(outcome.droppedStderr);
     ExecutionResult result;
-    result.stdout = out.finish();
-    result.stderr = err.finish();
+    result.stdoutText = out.finish();
+    result.stderrText = err.finish();
     result.truncated = out.truncated() || err.truncated();
     result.exitCode = outcome.exitCode;
     result.timedOut = outcome.timedOut;
     result.durationMs = outcome.durationMs;
     result.oomKilled = outcome.oomKilled;
     result.resourceUsage = {outcome.cpuUserMs, outcome.cpuSystemMs, outcome.peakMemoryBytes, outcome.durationMs};
-    if (outcome.timedOut) result.stderr += kTimedOutMarker;
+    if (outcome.timedOut) result.stderrText += kTimedOutMarker;
     if (!req.outputPaths.empty()) result.files = co_await readFiles(supervisor, req.outputPaths);
     if (net) net->endRun(container, result, options.logNetwork);
 
@@ -439,8 +443,8 @@ struct DockerIsol8::Impl {
     spec.stop = &stop;
     spec.outputLimit = supervisorOutputLimit();
     using Type = StreamEvent::Type;
-    OutputChannel out(Type::stdout, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
-    OutputChannel err(Type::stderr, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
+    OutputChannel out(Type::stdout_data, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
+    OutputChannel err(Type::stderr_data, StreamEvent::Phase::setup, options.maxOutputSize, secrets, sink);
     StepOutcome outcome;
     if (spec.timeout.count() > 0) {
       outcome = co_await supervisor.run(spec, [&](supervisor::OutputStream stream, std::string_view data) {
@@ -506,10 +510,10 @@ struct DockerIsol8::Impl {
   asio::awaitable<bool> endSessionRequest(SandboxContainer& container) {
     try {
       const auto done = co_await container.supervisor->reset(supervisor::ResetScope::processes);
-      if (!done.ok) debugLog("session container {} not proved clean: {}", container.id.substr(0, 12), done.message);
+      if (!done.ok) log.warning("session container {} not proved clean: {}", container.id.substr(0, 12), done.message);
       co_return done.ok;
     } catch (const std::exception& e) {
-      debugLog("ending a request in {}: {}", container.id.substr(0, 12), e.what());
+      log.warning("ending a request in {}: {}", container.id.substr(0, 12), e.what());
       co_return false;
     }
   }
@@ -594,7 +598,7 @@ struct DockerIsol8::Impl {
         if (stops != stopsBefore) co_return;
         co_await pool.prewarm(image.image);
       } catch (const std::exception& e) {
-        debugLog("prewarming {}: {}", name, e.what());  // a cold start later, not an error now
+        log.warning("prewarming {}: {}", name, e.what());  // a cold start later, not an error now
       }
     }
   }
@@ -650,15 +654,13 @@ struct DockerIsol8::Impl {
   }
 };
 
-DockerIsol8::DockerIsol8(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  if (impl_->options.debug) debugEnabled() = true;
-}
+DockerIsol8::DockerIsol8(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 DockerIsol8::~DockerIsol8() {
   try {
     impl_->engine.run(impl_->stop());
   } catch (const std::exception& e) {
-    debugLog("stopping engine: {}", e.what());
+    impl_->log.warning("stopping engine: {}", e.what());
   }
 }
 

@@ -7,7 +7,6 @@
 #include "engine/pool.hpp"
 #include "isol8/error.hpp"
 #include "network/egress_proxy.hpp"
-#include "util/log.hpp"
 #include "util/runtime_dir.hpp"
 
 namespace isol8::detail {
@@ -15,8 +14,9 @@ namespace isol8::detail {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
-FilteredNetwork::FilteredNetwork(asio::any_io_executor executor, NetworkFilter policy, const std::string& engineId)
-    : proxy_(std::make_unique<EgressProxy>(std::move(executor), std::move(policy))),
+FilteredNetwork::FilteredNetwork(asio::any_io_executor executor, NetworkFilter policy, const std::string& engineId,
+                                 Logger log)
+    : proxy_(std::make_unique<EgressProxy>(std::move(executor), std::move(policy), EgressProxyLimits{}, std::move(log))),
       root_(runtimeRoot() / engineId) {}
 
 FilteredNetwork::~FilteredNetwork() {

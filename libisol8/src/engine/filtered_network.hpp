@@ -15,6 +15,7 @@
 
 #include "isol8/network_policy.hpp"
 #include "isol8/types.hpp"
+#include "util/log.hpp"
 
 namespace isol8::detail {
 
@@ -25,7 +26,7 @@ inline constexpr const char* kProxyAddress = "http://127.0.0.1:8118";
 
 class FilteredNetwork {
  public:
-  FilteredNetwork(boost::asio::any_io_executor executor, NetworkFilter policy, const std::string& engineId);
+  FilteredNetwork(boost::asio::any_io_executor executor, NetworkFilter policy, const std::string& engineId, Logger log);
   ~FilteredNetwork();
 
   // The host directory to mount at /run/isol8 for a new container (its socket is listening).

@@ -20,11 +20,12 @@ constexpr auto kSupervisorStart = std::chrono::seconds(20);
 }
 
 ContainerPool::ContainerPool(asio::any_io_executor executor, DockerClient& docker, Settings settings,
-                             Lifecycle lifecycle)
+                             Lifecycle lifecycle, Logger log)
     : executor_(std::move(executor)),
       docker_(docker),
       settings_(settings),
       lifecycle_(std::move(lifecycle)),
+      log_(std::move(log)),
       retryTimer_(executor_) {}
 
 asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image) {
@@ -43,7 +44,7 @@ asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image
   std::exception_ptr failure;
   try {
     // Attached before start, so the supervisor's first words are not lost.
-    container.supervisor = co_await SupervisorChannel::attach(docker_, container.id);
+    container.supervisor = co_await SupervisorChannel::attach(docker_, container.id, log_);
     co_await docker_.startContainer(container.id);
     co_await container.supervisor->waitReady(kSupervisorStart);
   } catch (...) {
@@ -53,7 +54,7 @@ asio::awaitable<SandboxContainer> ContainerPool::create(const std::string& image
     co_await destroy(container);
     std::rethrow_exception(failure);
   }
-  debugLog("container {} started ({})", container.id.substr(0, 12), image);
+  log_.debug("container {} started ({})", container.id.substr(0, 12), image);
   co_return container;
 }
 
@@ -64,7 +65,7 @@ asio::awaitable<void> ContainerPool::destroy(SandboxContainer container) {
     co_await docker_.removeContainer(container.id);
     removed = true;
   } catch (const std::exception& e) {
-    debugLog("removing container {}: {}", container.id.substr(0, 12), e.what());
+    log_.warning("removing container {}: {}", container.id.substr(0, 12), e.what());
   }
   if (!removed && !container.id.empty()) removeLater(container.id);
   if (lifecycle_.removed) lifecycle_.removed(container);
@@ -94,7 +95,7 @@ asio::awaitable<void> ContainerPool::retryRemovals() {
         co_await docker_.removeContainer(id);
         removed = true;
       } catch (const std::exception& e) {
-        debugLog("removing container {} again: {}", id.substr(0, 12), e.what());
+        log_.warning("removing container {} again: {}", id.substr(0, 12), e.what());
       }
       if (removed) unremoved_.erase(id);
     }
@@ -113,7 +114,7 @@ asio::awaitable<SandboxContainer> ContainerPool::acquire(const std::string& imag
         auto container = std::move(from.front());
         from.pop_front();
         if (container.supervisor && container.supervisor->alive()) return container;
-        debugLog("pooled container {} lost its supervisor; replacing it", container.id.substr(0, 12));
+        log_.warning("pooled container {} lost its supervisor; replacing it", container.id.substr(0, 12));
         spawn(destroy(std::move(container)));
       }
       return std::nullopt;
@@ -178,9 +179,9 @@ asio::awaitable<void> ContainerPool::cleanAndShelve(SandboxContainer container) 
   try {
     const auto done = co_await container.supervisor->reset(supervisor::ResetScope::everything);
     cleaned = done.ok;
-    if (!done.ok) debugLog("container {} not proved clean ({}); replacing it", container.id.substr(0, 12), done.message);
+    if (!done.ok) log_.warning("container {} not proved clean ({}); replacing it", container.id.substr(0, 12), done.message);
   } catch (const std::exception& e) {
-    debugLog("cleaning container {}: {}", container.id.substr(0, 12), e.what());
+    log_.warning("cleaning container {}: {}", container.id.substr(0, 12), e.what());
   }
   --shelf.cleaning;
   if (cleaned && !draining_) {
@@ -224,7 +225,7 @@ asio::awaitable<void> ContainerPool::topUp(std::string image) {
       }
       warmed = true;
     } catch (const std::exception& e) {
-      debugLog("warming a container of {}: {}", image, e.what());
+      log_.warning("warming a container of {}: {}", image, e.what());
     }
     if (created && !warmed) {
       co_await destroy(std::move(*created));
@@ -279,7 +280,7 @@ void ContainerPool::spawn(asio::awaitable<void> task) {
       try {
         std::rethrow_exception(failure);
       } catch (const std::exception& e) {
-        debugLog("pool: {}", e.what());
+        log_.warning("pool: {}", e.what());
       }
     }
     --backgroundTasks_;

@@ -25,6 +25,7 @@
 
 #include "engine/notifier.hpp"
 #include "isol8/options.hpp"
+#include "util/log.hpp"
 
 namespace isol8::detail {
 
@@ -60,7 +61,8 @@ class ContainerPool {
     std::function<void(const SandboxContainer&)> removed;
   };
 
-  ContainerPool(boost::asio::any_io_executor executor, DockerClient& docker, Settings settings, Lifecycle lifecycle);
+  ContainerPool(boost::asio::any_io_executor executor, DockerClient& docker, Settings settings, Lifecycle lifecycle,
+                Logger log);
 
   // A container of `image` ready for a run of `tenant`: one of its own cleaned ones, else a
   // fresh one (created when none is ready).
@@ -106,6 +108,7 @@ class ContainerPool {
   DockerClient& docker_;
   Settings settings_;
   Lifecycle lifecycle_;
+  Logger log_;
   std::map<std::string, ImagePool> pools_;
   int backgroundTasks_ = 0;
   bool draining_ = false;

@@ -28,18 +28,20 @@ constexpr auto kResetTimeout = std::chrono::seconds(30);
 constexpr std::size_t kMaxDiagnostics = 4096;
 }  // namespace
 
-SupervisorChannel::SupervisorChannel(asio::any_io_executor executor, std::unique_ptr<ExecConnection> connection)
-    : executor_(std::move(executor)), connection_(std::move(connection)) {
+SupervisorChannel::SupervisorChannel(asio::any_io_executor executor, std::unique_ptr<ExecConnection> connection,
+                                     Logger log)
+    : executor_(std::move(executor)), connection_(std::move(connection)), log_(std::move(log)) {
   pending_[0];  // the supervisor's hello comes as id 0
 }
 
 SupervisorChannel::~SupervisorChannel() = default;
 
 asio::awaitable<std::shared_ptr<SupervisorChannel>> SupervisorChannel::attach(DockerClient& docker,
-                                                                              const std::string& containerId) {
+                                                                              const std::string& containerId,
+                                                                              Logger log) {
   auto connection = co_await docker.attachContainer(containerId);
   std::shared_ptr<SupervisorChannel> channel(
-      new SupervisorChannel(co_await asio::this_coro::executor, std::move(connection)));
+      new SupervisorChannel(co_await asio::this_coro::executor, std::move(connection), std::move(log)));
   asio::co_spawn(channel->executor_, channel->readLoop(), asio::detached);
   co_return channel;
 }
@@ -68,10 +70,10 @@ asio::awaitable<void> SupervisorChannel::readLoop() {
   auto self = shared_from_this();  // alive until the connection ends
   sv::FrameSplitter splitter;
   StreamDemuxer demuxer([&](DockerStream stream, std::string_view payload) {
-    if (stream == DockerStream::stdout) {
+    if (stream == DockerStream::stdout_data) {
       splitter.feed(payload);
       while (auto frame = splitter.next()) dispatch(std::move(*frame));
-    } else if (stream == DockerStream::stderr) {
+    } else if (stream == DockerStream::stderr_data) {
       diagnostics_.append(payload);
       if (diagnostics_.size() > kMaxDiagnostics) diagnostics_.erase(0, diagnostics_.size() - kMaxDiagnostics);
     }
@@ -89,7 +91,7 @@ asio::awaitable<void> SupervisorChannel::readLoop() {
     lose(fmt::format("sent something unreadable ({})", e.what()));
     connection_->close();
   }
-  if (!diagnostics_.empty()) debugLog("supervisor: {}", diagnostics_);
+  if (!diagnostics_.empty()) log_.debug("supervisor: {}", diagnostics_);
 }
 
 void SupervisorChannel::dispatch(sv::Frame frame) {
@@ -180,15 +182,15 @@ asio::awaitable<StepOutcome> SupervisorChannel::run(const StepSpec& spec, Output
   sv::RunRequest request;
   request.timeoutMs = static_cast<std::uint32_t>(std::clamp<std::int64_t>(spec.timeout.count(), 0, UINT32_MAX));
   request.outputLimit = spec.outputLimit;
-  request.stdinOpen = spec.stdin.has_value();
+  request.stdinOpen = spec.stdinText.has_value();
   request.cwd = spec.cwd;
   request.argv = spec.argv;
   request.env = spec.env;
   request.scriptPath = spec.scriptPath;
   request.script = spec.script;
   send(sv::encode(id, request));
-  if (spec.stdin) {
-    const std::string_view data = *spec.stdin;
+  if (spec.stdinText) {
+    const std::string_view data = *spec.stdinText;
     for (std::size_t at = 0; at < data.size(); at += sv::kMaxChunk)
       send(sv::encodeData(sv::Type::stdin_data, id, data.substr(at, sv::kMaxChunk)));
     send(sv::encodeData(sv::Type::stdin_data, id, {}));

@@ -25,6 +25,7 @@
 
 #include "engine/stop_signal.hpp"
 #include "supervisor/protocol.hpp"
+#include "util/log.hpp"
 
 namespace isol8::detail {
 
@@ -35,7 +36,7 @@ struct StepSpec {
   std::vector<std::string> argv;
   std::vector<std::string> env;  // on top of the container's environment
   std::string cwd = "/sandbox";
-  std::optional<std::string> stdin;  // piped, then closed; nullopt: /dev/null
+  std::optional<std::string> stdinText;  // piped, then closed; nullopt: /dev/null
   std::chrono::milliseconds timeout{30000};
   std::uint64_t outputLimit = 0;  // per stream, bytes the supervisor forwards (0: all)
   StopSignal* stop = nullptr;     // optional
@@ -62,7 +63,8 @@ class SupervisorChannel : public std::enable_shared_from_this<SupervisorChannel>
 
   // Attaches to a created, not yet started container; start it, then call waitReady().
   static boost::asio::awaitable<std::shared_ptr<SupervisorChannel>> attach(DockerClient& docker,
-                                                                           const std::string& containerId);
+                                                                           const std::string& containerId,
+                                                                           Logger log);
   ~SupervisorChannel();
 
   // Waits for the supervisor's hello; throws when it does not come in time.
@@ -88,7 +90,7 @@ class SupervisorChannel : public std::enable_shared_from_this<SupervisorChannel>
     std::deque<supervisor::Frame> frames;
     boost::asio::steady_timer* waiter = nullptr;
   };
-  SupervisorChannel(boost::asio::any_io_executor executor, std::unique_ptr<ExecConnection> connection);
+  SupervisorChannel(boost::asio::any_io_executor executor, std::unique_ptr<ExecConnection> connection, Logger log);
 
   std::uint32_t begin();  // a new operation id, registered
   void end(std::uint32_t id);
@@ -111,6 +113,7 @@ class SupervisorChannel : public std::enable_shared_from_this<SupervisorChannel>
 
   boost::asio::any_io_executor executor_;
   std::unique_ptr<ExecConnection> connection_;
+  Logger log_;
   std::uint32_t nextId_ = 1;
   std::map<std::uint32_t, Pending> pending_;
   std::deque<std::string> outgoing_;

@@ -138,8 +138,8 @@ Enum asEnum(const json::value& value, std::string_view path, std::optional<Enum>
 }
 
 std::optional<StreamEvent::Type> parseEventType(const std::string& text) {
-  if (text == "stdout") return StreamEvent::Type::stdout;
-  if (text == "stderr") return StreamEvent::Type::stderr;
+  if (text == "stdout") return StreamEvent::Type::stdout_data;
+  if (text == "stderr") return StreamEvent::Type::stderr_data;
   if (text == "exit") return StreamEvent::Type::exit;
   if (text == "error") return StreamEvent::Type::error;
   return std::nullopt;
@@ -243,7 +243,7 @@ json::object toJson(const ExecutionRequest& r) {
   if (r.timeoutMs) o["timeoutMs"] = *r.timeoutMs;
   if (!r.env.empty()) o["env"] = textMap(r.env);
   putIfSet(o, "fileExtension", r.fileExtension);
-  if (r.stdin) o["stdin"] = text(*r.stdin);
+  if (r.stdinText) o["stdin"] = text(*r.stdinText);
   putIfSet(o, "workdir", r.workdir);
   if (!r.files.empty()) {
     json::object files;
@@ -289,8 +289,8 @@ json::object toJson(const SecurityEvent& e) {
 
 json::object toJson(const ExecutionResult& r) {
   json::object o;
-  o["stdout"] = text(r.stdout);
-  o["stderr"] = text(r.stderr);
+  o["stdout"] = text(r.stdoutText);
+  o["stderr"] = text(r.stderrText);
   o["exitCode"] = r.exitCode;
   o["durationMs"] = r.durationMs;
   o["truncated"] = r.truncated;
@@ -341,6 +341,10 @@ json::object toJson(const StreamEvent& e, bool includePhase) {
   return o;
 }
 
+json::object resultEventJson(const ExecutionResult& result) {
+  return json::object{{"type", "result"}, {"result", toJson(result)}};
+}
+
 json::object toJson(const ClientOptions& c) {
   json::object o;
   if (c.network) o["network"] = toString(*c.network);
@@ -379,6 +383,7 @@ json::object toJson(const ExecuteBody& body) {
   json::object options = toJson(body.options);
   if (!options.empty()) o["options"] = std::move(options);
   if (body.sessionId) o["sessionId"] = text(*body.sessionId);
+  if (body.resultEvent) o["resultEvent"] = true;
   return o;
 }
 
@@ -398,7 +403,7 @@ ExecutionRequest requestFromJson(const json::value& value, std::string_view path
   readPositive(o, path, "timeoutMs", r.timeoutMs);
   readStringMap(o, path, "env", r.env);
   readString(o, path, "fileExtension", r.fileExtension);
-  readString(o, path, "stdin", r.stdin);
+  readString(o, path, "stdin", r.stdinText);
   readString(o, path, "workdir", r.workdir);
   if (const auto* files = field(o, "files")) {
     const std::string filesPath = member(path, "files");
@@ -461,8 +466,8 @@ SecurityEvent securityEventFromJson(const json::value& value, std::string_view p
 ExecutionResult resultFromJson(const json::value& value, std::string_view path) {
   const auto& o = asObject(value, path);
   ExecutionResult r;
-  readString(o, path, "stdout", r.stdout);
-  readString(o, path, "stderr", r.stderr);
+  readString(o, path, "stdout", r.stdoutText);
+  readString(o, path, "stderr", r.stderrText);
   if (const auto* v = field(o, "exitCode")) r.exitCode = asInt(*v, member(path, "exitCode"));
   if (const auto* v = field(o, "durationMs")) r.durationMs = asDurationMs(*v, member(path, "durationMs"));
   readBool(o, path, "truncated", r.truncated);
@@ -517,6 +522,15 @@ StreamEvent streamEventFromJson(const json::value& value, std::string_view path)
   return e;
 }
 
+std::optional<ExecutionResult> resultOfEvent(const json::value& value, std::string_view path) {
+  const auto& o = asObject(value, path);
+  const auto* type = field(o, "type");
+  if (!type || !type->is_string() || type->get_string() != "result") return std::nullopt;
+  const auto* result = field(o, "result");
+  if (!result) fail(member(path, "result"), "an object");
+  return resultFromJson(*result, member(path, "result"));
+}
+
 ClientOptions clientOptionsFromJson(const json::value& value, std::string_view path) {
   const auto& o = asObject(value, path);
   ClientOptions c;
@@ -569,6 +583,7 @@ ExecuteBody executeBodyFromJson(const json::value& value) {
     std::string id = asString(*session, "sessionId");
     if (!id.empty()) body.sessionId = std::move(id);  // "" means no session, as in the original
   }
+  readBool(o, "", "resultEvent", body.resultEvent);
   return body;
 }
 

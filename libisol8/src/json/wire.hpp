@@ -62,6 +62,10 @@ struct ExecuteBody {
   ExecutionRequest request;
   ClientOptions options;
   std::optional<std::string> sessionId;
+  // An extension (not in the original): a stream ends with a `result` event after its last
+  // `exit` (resultEventJson). Asked for, because the original client hands every event it
+  // does not know to its program, which expects `data` in each.
+  bool resultEvent = false;
 };
 
 // ---- text -----------------------------------------------------------------------------
@@ -83,13 +87,17 @@ boost::json::object toJson(const ResourceUsage& usage);  // an extension of the 
 // {"type":"stdout","data":"...","phase":"code"}. includePhase=false drops "phase", as the
 // original server does for its own error events.
 boost::json::object toJson(const StreamEvent& event, bool includePhase = true);
+// {"type":"result","result":<toJson(result)>}: the extension event that ends a stream whose
+// envelope asked for it (ExecuteBody::resultEvent).
+boost::json::object resultEventJson(const ExecutionResult& result);
 // timestamp, method, host, path (null when absent), action, durationMs.
 boost::json::object toJson(const NetworkLogEntry& entry);
 // type, message, details, timestamp.
 boost::json::object toJson(const SecurityEvent& event);
 // Only the fields that are set; security as {"seccomp", "customProfilePath"}.
 boost::json::object toJson(const ClientOptions& options);
-// {"request": ..., "options": ... (when any is set), "sessionId": ... (when set)}
+// {"request": ..., "options": ... (when any is set), "sessionId": ... (when set),
+// "resultEvent": true (when set)}
 boost::json::object toJson(const ExecuteBody& body);
 
 // ---- reading --------------------------------------------------------------------------
@@ -104,11 +112,13 @@ ExecutionResult resultFromJson(const boost::json::value& value, std::string_view
 // type (required: stdout, stderr, exit, error), data (required string), phase (optional:
 // setup or code; absent means code).
 StreamEvent streamEventFromJson(const boost::json::value& value, std::string_view path = "event");
+// The result carried by a `result` event (resultEventJson); nullopt for any other event.
+std::optional<ExecutionResult> resultOfEvent(const boost::json::value& value, std::string_view path = "event");
 NetworkLogEntry networkLogFromJson(const boost::json::value& value, std::string_view path = "networkLog");
 SecurityEvent securityEventFromJson(const boost::json::value& value, std::string_view path = "securityEvent");
 ClientOptions clientOptionsFromJson(const boost::json::value& value, std::string_view path = "options");
 // {"request": object (required), "options"?: object, "sessionId"?: string ("" counts as no
-// session, as in the original)}; errors
+// session, as in the original), "resultEvent"?: boolean}; errors
 // name "request.…", "options.…", "sessionId", or "body" when the body is not an object.
 ExecuteBody executeBodyFromJson(const boost::json::value& value);
 

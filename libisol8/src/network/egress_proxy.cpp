@@ -60,8 +60,12 @@ struct Policies {
 class Connection;
 
 struct Listener {
-  Listener(asio::any_io_executor executor, std::string id, std::string path, std::size_t maxRecords)
-      : id(std::move(id)), path(std::move(path)), acceptor(std::move(executor)), maxRecords(maxRecords) {}
+  Listener(asio::any_io_executor executor, std::string id, std::string path, std::size_t maxRecords, Logger log)
+      : id(std::move(id)),
+        path(std::move(path)),
+        acceptor(std::move(executor)),
+        maxRecords(maxRecords),
+        log(std::move(log)) {}
 
   std::string id;
   std::string path;
@@ -73,6 +77,7 @@ struct Listener {
   std::vector<SecurityEvent> events;
   std::size_t maxRecords;
   std::vector<std::string> extraHosts;  // allowHosts(): let through despite the allow list
+  Logger log;  // the engine's
 
   void record(NetworkLogEntry entry) {
     if (logs.size() < maxRecords) logs.push_back(std::move(entry));
@@ -123,7 +128,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     try {
       co_await self->serve();
     } catch (const std::exception& e) {
-      debugLog("egress proxy [{}]: {}", self->listener_->id, e.what());
+      self->listener_->log.warning("egress proxy [{}]: {}", self->listener_->id, e.what());
     }
     self->close();
   }
@@ -208,7 +213,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     event.details = {{"method", request_.method}, {"host", request_.host}, {"reason", reason}};
     event.timestamp = timestamp_;
     listener_->record(std::move(event));
-    debugLog("egress proxy [{}]: {} {} blocked ({})", listener_->id, request_.method, request_.host, reason);
+    listener_->log.debug("egress proxy [{}]: {} {} blocked ({})", listener_->id, request_.method, request_.host, reason);
     co_await respond(proxyResponse(403, "isol8: " + message));
   }
 
@@ -304,7 +309,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         connected = true;
         break;
       }
-      debugLog("egress proxy [{}]: connect {} failed: {}", listener_->id, endpoint.address().to_string(),
+      listener_->log.debug("egress proxy [{}]: connect {} failed: {}", listener_->id, endpoint.address().to_string(),
                connectError.message());
     }
     if (closed_) co_return;
@@ -384,7 +389,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (chunked) {
           take = scanner.feed(pending);
           if (scanner.failed()) {
-            debugLog("egress proxy [{}]: malformed chunked body", self->listener_->id);
+            self->listener_->log.debug("egress proxy [{}]: malformed chunked body", self->listener_->id);
             self->close();
             co_return;
           }
@@ -435,13 +440,13 @@ awaitable<void> acceptLoop(std::shared_ptr<Listener> listener, std::shared_ptr<c
     if (acceptError) {
       if (acceptError == asio::error::operation_aborted) co_return;
       // Out of descriptors, say: try again in a moment rather than spin.
-      debugLog("egress proxy [{}]: accept failed: {}", listener->id, acceptError.message());
+      listener->log.warning("egress proxy [{}]: accept failed: {}", listener->id, acceptError.message());
       asio::steady_timer pause(listener->acceptor.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(kTuple);
       continue;
     }
     if (listener->connections.size() >= limits.maxConnections) {
-      debugLog("egress proxy [{}]: too many connections, refusing one", listener->id);
+      listener->log.warning("egress proxy [{}]: too many connections, refusing one", listener->id);
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
@@ -459,6 +464,7 @@ struct EgressProxy::State {
   asio::any_io_executor executor;
   std::shared_ptr<const Policies> policies;
   Limits limits;
+  Logger log;
   std::unordered_map<std::string, std::shared_ptr<Listener>> listeners;
 
   // A closed listener is forgotten once nothing in it is left to take.
@@ -470,7 +476,7 @@ struct EgressProxy::State {
   }
 };
 
-EgressProxy::EgressProxy(asio::any_io_executor executor, NetworkFilter policy, Limits limits)
+EgressProxy::EgressProxy(asio::any_io_executor executor, NetworkFilter policy, Limits limits, Logger log)
     : state_(std::make_shared<State>()) {
   state_->executor = std::move(executor);
   auto policies = std::make_shared<Policies>(
@@ -478,6 +484,7 @@ EgressProxy::EgressProxy(asio::any_io_executor executor, NetworkFilter policy, L
   policies->addresses.setLocalAddresses(localAddresses());
   state_->policies = std::move(policies);
   state_->limits = limits;
+  state_->log = std::move(log);
 }
 
 EgressProxy::~EgressProxy() { closeAll(); }
@@ -504,7 +511,7 @@ void EgressProxy::listen(const std::string& socketPath, const std::string& liste
   policies->addresses.setLocalAddresses(localAddresses());
   state_->policies = std::move(policies);
 
-  auto listener = std::make_shared<Listener>(state_->executor, listenerId, socketPath, state_->limits.maxRecords);
+  auto listener = std::make_shared<Listener>(state_->executor, listenerId, socketPath, state_->limits.maxRecords, state_->log);
   boost::system::error_code ec;
   listener->acceptor.open(UnixProtocol(), ec);
   if (!ec) listener->acceptor.bind(UnixProtocol::endpoint(socketPath), ec);

@@ -17,6 +17,7 @@
 
 #include "isol8/network_policy.hpp"
 #include "isol8/types.hpp"
+#include "util/log.hpp"
 
 namespace isol8::detail {
 
@@ -34,7 +35,7 @@ class EgressProxy {
   using Limits = EgressProxyLimits;
 
   // Throws isol8::Error(invalid_request) for an invalid pattern or allowedAddresses entry.
-  EgressProxy(boost::asio::any_io_executor executor, NetworkFilter policy, Limits limits = {});
+  EgressProxy(boost::asio::any_io_executor executor, NetworkFilter policy, Limits limits = {}, Logger log = {});
   ~EgressProxy();  // closeAll()
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;

@@ -56,10 +56,11 @@ struct HopResult {
 
 class Fetcher {
  public:
-  Fetcher(asio::any_io_executor executor, const RemoteCodePolicy& policy, bool allowInsecure)
+  Fetcher(asio::any_io_executor executor, const RemoteCodePolicy& policy, bool allowInsecure, Logger log)
       : executor_(std::move(executor)),
         policy_(policy),
         allowInsecure_(allowInsecure),
+        log_(std::move(log)),
         deadline_(Clock::now() + std::chrono::milliseconds(policy.fetchTimeoutMs)) {}
 
   // Step 7 for one hop: the literal address, or every address the name resolves to, must be
@@ -112,7 +113,7 @@ class Fetcher {
       } catch (const Error&) {
         throw Error(errc::io_error, fetchFailedMessage(fmt::format("invalid redirect location: {}", *hop.location)));
       }
-      debugLog("remote code: {} redirects to {}", url.href(), next.href());
+      log_.debug("remote code: {} redirects to {}", url.href(), next.href());
       checkCodeUrlSchemeAndHost(policy_, next, allowInsecure_);
       endpoints = co_await resolve(next);
       url = std::move(next);
@@ -135,7 +136,7 @@ class Fetcher {
     tcpStream.expires_at(deadline_);
     auto [cec, connected] = co_await tcpStream.async_connect(endpoints, asio::as_tuple(use_awaitable));
     if (cec) failed(cec);
-    debugLog("remote code: GET {} ({})", url.href(), connected.address().to_string());
+    log_.debug("remote code: GET {} ({})", url.href(), connected.address().to_string());
     if (url.scheme == "http") co_return co_await exchange(tcpStream, url);
 
     ssl::context context = makeTlsClientContext();
@@ -190,16 +191,17 @@ class Fetcher {
   asio::any_io_executor executor_;
   const RemoteCodePolicy& policy_;
   bool allowInsecure_;
+  Logger log_;
   Clock::time_point deadline_;
 };
 
 }  // namespace
 
 asio::awaitable<std::string> fetchRemoteCode(const RemoteCodePolicy& policy, const std::string& url,
-                                             const std::string& codeHash, bool allowInsecure) {
+                                             const std::string& codeHash, bool allowInsecure, Logger log) {
   checkRemoteCodeEnabled(policy, url);                            // steps 1-2
   ParsedUrl parsed = checkCodeUrl(policy, url, allowInsecure);    // steps 3-6
-  Fetcher fetcher(co_await asio::this_coro::executor, policy, allowInsecure);
+  Fetcher fetcher(co_await asio::this_coro::executor, policy, allowInsecure, std::move(log));
   auto endpoints = co_await fetcher.resolve(parsed);              // step 7
   checkHashRequired(policy, codeHash);                            // step 8
   std::string body = co_await fetcher.get(std::move(parsed), std::move(endpoints));  // steps 9-10

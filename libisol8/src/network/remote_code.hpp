@@ -14,10 +14,11 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "isol8/network_policy.hpp"
+#include "util/log.hpp"
 
 namespace isol8::detail {
 
 boost::asio::awaitable<std::string> fetchRemoteCode(const RemoteCodePolicy& policy, const std::string& url,
-                                                    const std::string& codeHash, bool allowInsecure);
+                                                    const std::string& codeHash, bool allowInsecure, Logger log);
 
 }  // namespace isol8::detail

@@ -115,21 +115,24 @@ class AbortHook {
   StreamControl& control_;
 };
 
-// Pushes events to the stream's queue and remembers whether the last one was an `exit`.
+// Pushes events to the stream's queue and remembers whether the last one was an `exit`; the
+// `result` event (asked for with resultEvent, docs/http-api.md) becomes the stream's result().
 class EventSink {
  public:
-  explicit EventSink(std::shared_ptr<EventQueue> queue) : queue_(std::move(queue)) {}
+  EventSink(std::shared_ptr<EventQueue> queue, const Logger& log) : queue_(std::move(queue)), log_(log) {}
   void push(StreamEvent event) {
     last_ = event.type;
     ended_ = event.type == StreamEvent::Type::exit;
     queue_->push(std::move(event));
   }
-  // One frame's JSON; frames that are not a StreamEvent are skipped.
+  // One frame's JSON; frames that are neither a StreamEvent nor the result are skipped.
   void pushJson(std::string_view text) {
     try {
-      push(wire::streamEventFromJson(wire::parse(text, "event")));
+      const json::value frame = wire::parse(text, "event");
+      if (auto result = wire::resultOfEvent(frame)) queue_->setResult(std::move(*result));
+      else push(wire::streamEventFromJson(frame));
     } catch (const std::exception& e) {
-      debugLog("remote stream: ignoring a frame ({})", e.what());
+      log_.debug("remote stream: ignoring a frame ({})", e.what());
     }
   }
   bool ended() const { return ended_; }
@@ -138,6 +141,7 @@ class EventSink {
 
  private:
   std::shared_ptr<EventQueue> queue_;
+  const Logger& log_;
   bool ended_ = false;
   std::optional<StreamEvent::Type> last_;
 };
@@ -147,6 +151,7 @@ class EventSink {
 struct RemoteIsol8::Impl {
   RemoteOptions remote;
   EngineOptions options;
+  const Logger log;  // set in the constructor (see DockerIsol8::Impl)
   const json::object clientOptions = wire::toJson(wire::clientOptionsFrom(options));
   ParsedUrl server;
   std::string basePath;  // the host URL's path, without a trailing '/'
@@ -158,7 +163,7 @@ struct RemoteIsol8::Impl {
   bool webSocketRefused = false;  // the server did not upgrade once: SSE from then on
   std::set<StreamControl*> activeStreams;
   ChangeNotifier streamsChanged;
-  Impl(RemoteOptions r, EngineOptions o) : remote(std::move(r)), options(std::move(o)) {
+  Impl(RemoteOptions r, EngineOptions o) : remote(std::move(r)), options(std::move(o)), log(options.debug, options.logSink) {
     if (remote.host.ends_with('/')) remote.host.pop_back();
     server = parseUrl(remote.host);
     if (server.scheme != "http" && server.scheme != "https")
@@ -377,7 +382,7 @@ struct RemoteIsol8::Impl {
       const int status = static_cast<int>(response.result_int());
       if (hec == websocket::error::upgrade_declined && (status == 401 || status == 403))
         throw RemoteError(status, fmt::format("Stream failed: {}", failureReason(status, response.reason(), response.body())));
-      debugLog("remote stream: no WebSocket ({}, status {}); using SSE", hec.message(), status);
+      log.debug("remote stream: no WebSocket ({}, status {}); using SSE", hec.message(), status);
       co_return false;
     }
     upgraded = true;
@@ -447,7 +452,7 @@ struct RemoteIsol8::Impl {
         // The server refused (its answer stands), or the run was under way: never run it twice.
         if (e.status() != 0 || upgraded) throw;
         if (control.cancelled) co_return;
-        debugLog("remote stream: WebSocket failed ({}); using SSE", e.what());
+        log.debug("remote stream: WebSocket failed ({}); using SSE", e.what());
       }
       if (ran) co_return;
       webSocketRefused = true;
@@ -467,9 +472,10 @@ struct RemoteIsol8::Impl {
         if (auto control = weak.lock()) control->cancel();
       });
     });
-    EventSink sink(queue);
+    EventSink sink(queue, log);
     using Type = StreamEvent::Type;
     json::object body = executeBody(std::move(req));
+    body["resultEvent"] = true;  // an original server ignores it: result() stays empty
     json::object message{{"type", "execute"}};
     for (const auto& [key, value] : body) message[key] = value;
     try {
@@ -492,15 +498,13 @@ struct RemoteIsol8::Impl {
 };
 
 RemoteIsol8::RemoteIsol8(RemoteOptions remote, EngineOptions options)
-    : impl_(std::make_unique<Impl>(std::move(remote), std::move(options))) {
-  if (impl_->options.debug) debugEnabled() = true;
-}
+    : impl_(std::make_unique<Impl>(std::move(remote), std::move(options))) {}
 
 RemoteIsol8::~RemoteIsol8() {
   try {
     impl_->engine.run(impl_->closeStreams());
   } catch (const std::exception& e) {
-    debugLog("closing remote streams: {}", e.what());
+    impl_->log.warning("closing remote streams: {}", e.what());
   }
 }
 

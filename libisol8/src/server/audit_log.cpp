@@ -81,8 +81,8 @@ void AuditLog::record(const Caller& caller, const ExecutionRequest& request, con
   }
   if (config_.includeCode) line["code"] = code;
   if (config_.includeOutput) {
-    line["stdout"] = detail::toValidUtf8(result.stdout);
-    line["stderr"] = detail::toValidUtf8(result.stderr);
+    line["stdout"] = detail::toValidUtf8(result.stdoutText);
+    line["stderr"] = detail::toValidUtf8(result.stderrText);
   }
   const std::string text = json::serialize(line);
   if (config_.destination == "stdout") {

@@ -49,6 +49,7 @@ PreparedRun prepareRun(ServerState& state, const Caller& caller, const json::val
   wire::ExecuteBody body = checkedExecuteBody(state.config, envelope);
   PreparedRun run;
   run.request = std::move(body.request);
+  run.resultEvent = body.resultEvent;
   // Never from the client: a container serves one caller's runs only.
   run.request.tenant = caller.master ? std::string("master") : "tenant:" + caller.tenantId;
   if (body.sessionId) {
@@ -116,7 +117,10 @@ asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun
         ~Unhook() { out.onCancel({}); }
       } unhook{*out};
       while (auto event = co_await stream.next()) out->push(json::serialize(wire::toJson(*event)));
-      if (auto result = stream.result()) state.audit.record(caller, run.request, *result, startedAt);
+      if (auto result = stream.result()) {
+        state.audit.record(caller, run.request, *result, startedAt);
+        if (run.resultEvent) out->push(json::serialize(wire::resultEventJson(*result)));
+      }
     }
   } catch (const std::exception& e) {
     out->push(errorEventJson(failureMessage(e)));

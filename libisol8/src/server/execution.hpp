@@ -24,6 +24,7 @@ struct PreparedRun {
   ExecutionRequest request;
   std::shared_ptr<DockerIsol8> engine;
   std::shared_ptr<Session> session;  // null: ephemeral
+  bool resultEvent = false;          // streamed: end with the `result` event (wire::ExecuteBody)
 };
 
 // Reads {request, options?, sessionId?} and checks it: HttpError 400 (malformed: the field
@@ -38,7 +39,8 @@ PreparedRun prepareRun(ServerState& state, const Caller& caller, const boost::js
 boost::asio::awaitable<Response> runBuffered(ServerState& state, const Caller& caller, PreparedRun run,
                                              std::shared_ptr<RunCanceller> clientGone);
 
-// Pushes each event (JSON text) into `out`, then finishes it. An error before the run starts
+// Pushes each event (JSON text) into `out`, then the `result` event when the run asked for it
+// and got that far, then finishes `out`. An error before the run starts
 // becomes one {"type":"error","data":...} event without phase, as in the original. When the
 // transport cancels `out` the run is stopped (its container goes back to the pool).
 boost::asio::awaitable<void> runStreamed(ServerState& state, Caller caller, PreparedRun run,

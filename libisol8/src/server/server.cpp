@@ -127,7 +127,7 @@ asio::awaitable<void> acceptLoop(ServerState& state, tcp::acceptor& acceptor) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE, ENFILE, ENOBUFS, ...: nothing to gain by trying again at once.
-      detail::debugLog("accept: {}", ec.message());
+      state.log.warning("accept: {}", ec.message());
       pause.expires_after(kAcceptBackoff);
       co_await pause.async_wait(as_tuple(use_awaitable));
       continue;
@@ -146,7 +146,7 @@ asio::awaitable<void> acceptLoop(ServerState& state, tcp::acceptor& acceptor) {
           try {
             co_await serveConnection(state, std::move(s));
           } catch (const std::exception& e) {
-            detail::debugLog("connection: {}", e.what());
+            state.log.debug("connection: {}", e.what());
           }
         },
         asio::detached);
@@ -180,7 +180,9 @@ asio::awaitable<void> stopSessions(std::vector<std::shared_ptr<Session>> session
 }  // namespace
 
 int runServer(ServerOptions options) {
-  if (options.debug || options.config.debug) detail::debugEnabled() = true;
+  // --debug: the server's lines and its engines' (their options come from the config).
+  if (options.debug) options.config.debug = true;
+  const detail::Logger log(options.config.debug, {});
   fitConnectionsToFileLimit(options.config);
   asio::io_context io(1);
   std::unique_ptr<ServerState> state;
@@ -196,7 +198,8 @@ int runServer(ServerOptions options) {
         serverOwner(options.config.source, options.bindAddress, acceptor->local_endpoint().port());
     // Before this run's engines take the owner's lock: a holder now is another live process.
     if (!detail::ownerAlive(owner)) {
-      auto swept = asio::co_spawn(io, sweepLeftovers(owner, {}, dockerTimeout), asio::use_future);
+      const std::vector<std::string> noLiveEngines;
+      auto swept = asio::co_spawn(io, sweepLeftovers(owner, noLiveEngines, dockerTimeout, log), asio::use_future);
       io.run();
       io.restart();
       try {
@@ -218,7 +221,7 @@ int runServer(ServerOptions options) {
   info("       Auth: Bearer token required");
   if (state->keys) info(fmt::format("       Auth DB: {}", state->keys->describe()));
 
-  detail::debugLog("shared engine {} (label isol8.engine)", state->engines.engineIds().front());
+  log.debug("shared engine {} (label isol8.engine)", state->engines.engineIds().front());
   asio::co_spawn(io, acceptLoop(*state, *acceptor), asio::detached);
   // Warm pools fill in the background: the first requests may still start cold.
   asio::co_spawn(
@@ -246,7 +249,7 @@ int runServer(ServerOptions options) {
                        [&s, dockerTimeout]() -> asio::awaitable<void> {
                          auto live = s.engines.engineIds();
                          for (auto& id : s.sessions.engineIds()) live.push_back(std::move(id));
-                         co_await sweepLeftovers(s.owner, std::move(live), dockerTimeout);
+                         co_await sweepLeftovers(s.owner, std::move(live), dockerTimeout, s.log);
                        }),
                  asio::detached);
   if (s.keys) {
@@ -274,7 +277,8 @@ int runServer(ServerOptions options) {
             fmt::print(stderr, "[WARN] stopping the engines: {}\n", e.what());
           }
           try {
-            co_await sweepLeftovers(s.owner, {}, dockerTimeout);  // whatever a failed removal left
+            const std::vector<std::string> noLiveEngines;
+            co_await sweepLeftovers(s.owner, noLiveEngines, dockerTimeout, s.log);  // whatever a failed removal left
           } catch (const std::exception& e) {
             fmt::print(stderr, "[WARN] removing leftover containers: {}\n", firstLine(e.what()));
           }

@@ -14,6 +14,7 @@
 #include "server/engine_set.hpp"
 #include "server/rate_limiter.hpp"
 #include "server/sessions.hpp"
+#include "util/log.hpp"
 
 namespace isol8::server {
 
@@ -21,6 +22,7 @@ struct ServerState {
   ServerState(boost::asio::any_io_executor executor, Config config, std::string masterKey,
               std::unique_ptr<auth::KeyStore> keys, std::string owner)
       : config(std::move(config)),
+        log(this->config.debug, LogSink()),
         owner(std::move(owner)),
         masterKey(std::move(masterKey)),
         keys(std::move(keys)),
@@ -41,6 +43,7 @@ struct ServerState {
   }
 
   Config config;
+  detail::Logger log;  // the server's own [DEBUG] lines (engines have theirs)
   std::string owner;  // label isol8.owner of every container of this server
   std::string masterKey;
   std::unique_ptr<auth::KeyStore> keys;  // null: database-backed keys are off

@@ -23,7 +23,7 @@ std::string serverOwner(const std::string& configSource, const std::string& bind
 }
 
 boost::asio::awaitable<int> sweepLeftovers(std::string owner, std::vector<std::string> liveEngines,
-                                           std::chrono::milliseconds timeout) {
+                                           std::chrono::milliseconds timeout, detail::Logger log) {
   detail::DockerClient docker(detail::DockerEndpoint::fromEnvironment(), timeout);
   const json::object filters{{"label", json::array{fmt::format("{}={}", detail::kOwnerLabel, owner)}}};
   const json::array containers = co_await docker.listContainers(filters, true);
@@ -37,7 +37,7 @@ boost::asio::awaitable<int> sweepLeftovers(std::string owner, std::vector<std::s
         engine = value->as_string();
     if (std::find(liveEngines.begin(), liveEngines.end(), engine) != liveEngines.end()) continue;
     co_await docker.removeContainer(id);
-    detail::debugLog("swept leftover container {} (engine {})", id.substr(0, 12), engine);
+    log.debug("swept leftover container {} (engine {})", id.substr(0, 12), engine);
     ++removed;
   }
   co_return removed;

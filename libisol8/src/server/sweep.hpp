@@ -11,6 +11,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "util/log.hpp"
+
 namespace isol8::server {
 
 // A stable owner name for the server: a hash of its configuration file (or, without one, its
@@ -21,6 +23,6 @@ std::string serverOwner(const std::string& configSource, const std::string& bind
 // Removes the containers labelled isol8.owner=<owner> whose isol8.engine is not in
 // `liveEngines`; returns how many went. Docker calls are bounded by `timeout`.
 boost::asio::awaitable<int> sweepLeftovers(std::string owner, std::vector<std::string> liveEngines,
-                                           std::chrono::milliseconds timeout);
+                                           std::chrono::milliseconds timeout, detail::Logger log);
 
 }  // namespace isol8::server
