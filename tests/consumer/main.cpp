@@ -21,8 +21,8 @@ int main() {
     request.runtime = "python";
     request.code = "print('consumer execute', 6 * 7)";
     const isol8::ExecutionResult result = engine.execute(request);
-    std::printf("execute: exit %d, stdout %s\n", result.exitCode, oneLine(result.stdout).c_str());
-    const bool executeOk = result.exitCode == 0 && result.stdout == "consumer execute 42\n";
+    std::printf("execute: exit %d, stdout %s\n", result.exitCode, oneLine(result.stdoutText).c_str());
+    const bool executeOk = result.exitCode == 0 && result.stdoutText == "consumer execute 42\n";
 
     isol8::ExecutionRequest streamRequest;
     streamRequest.runtime = "python";
@@ -32,7 +32,7 @@ int main() {
     for (const isol8::StreamEvent& e : engine.executeStream(streamRequest)) {
       std::printf("stream: [%s %s] %s\n", isol8::toString(e.phase), isol8::toString(e.type),
                   oneLine(e.data).c_str());
-      if (e.type == isol8::StreamEvent::Type::stdout) out += e.data;
+      if (e.type == isol8::StreamEvent::Type::stdout_data) out += e.data;
       if (e.type == isol8::StreamEvent::Type::exit) exitCode = e.data;
     }
     const bool streamOk = out == "consumer stream one\nconsumer stream two\n" && exitCode == "0";
